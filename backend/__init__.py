@@ -1,0 +1,1 @@
+"""wangge backend: Starlette + strawberry GraphQL over SQLAlchemy/GeoAlchemy2 (SpatiaLite or PostGIS)."""

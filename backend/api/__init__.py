@@ -1,0 +1,1 @@
+"""The GraphQL layer shared by every domain: scalars, Relay plumbing, context, errors."""

@@ -1,0 +1,51 @@
+"""The per-request context: a database session, the caller, and request-scoped dataloaders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info as _Info
+
+from backend.auth.service import Caller, caller_from_token
+from backend.config import Settings
+
+K = TypeVar("K")
+V = TypeVar("V")
+BatchFn = Callable[[Session, Sequence[Any]], list[Any]]
+
+
+@dataclass
+class Context:
+    session: Session
+    settings: Settings
+    token: str | None
+    _caller: Caller | None = None
+    _loaders: dict[BatchFn, DataLoader] = field(default_factory=dict)
+
+    @property
+    def caller(self) -> Caller:
+        """Decoded on first use, so a bad token fails the operation that needs the caller."""
+        if self._caller is None:
+            self._caller = caller_from_token(self.session, self.token, self.settings.secret)
+        return self._caller
+
+    def loader(self, batch: BatchFn) -> DataLoader:
+        """The request's dataloader for a batch function `batch(session, keys) -> values`."""
+        if batch not in self._loaders:
+            session = self.session
+
+            async def load(keys: list[Any]) -> list[Any]:
+                return batch(session, keys)
+
+            self._loaders[batch] = DataLoader(load_fn=load)
+        return self._loaders[batch]
+
+    def close(self) -> None:
+        self.session.close()
+
+
+Info = _Info[Context, None]

@@ -1,0 +1,81 @@
+"""Relay conventions: the Node interface, global ids and connections with totalCount."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import strawberry
+
+from backend.db.paging import Page
+from backend.errors import BadInput
+
+T = TypeVar("T")
+
+
+@strawberry.interface(description="An object with a global id, fetchable by `node(id:)`.")
+class Node:
+    id: strawberry.ID
+
+
+def to_global_id(type_name: str, pk: int) -> strawberry.ID:
+    return strawberry.ID(base64.b64encode(f"{type_name}:{pk}".encode()).decode())
+
+
+def from_global_id(gid: str, field: str = "id") -> tuple[str, int]:
+    try:
+        type_name, _, pk = base64.b64decode(gid, validate=True).decode().partition(":")
+        return type_name, int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadInput(f"{field}: {gid!r} is not an id from this API", field) from None
+
+
+def pk_of(gid: str | None, type_name: str, field: str) -> int | None:
+    """The primary key behind a global id that must be of `type_name`."""
+    if gid is None:
+        return None
+    kind, pk = from_global_id(gid, field)
+    if kind != type_name:
+        raise BadInput(f"{field}: expected a {type_name} id, got a {kind} id", field)
+    return pk
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    _total: strawberry.Private[Callable[[], int]]
+
+    @strawberry.field(description="All matching items, not only this page (one COUNT query).")
+    def total_count(self) -> int:
+        return self._total()
+
+
+def connection(page: Page, to_node: Callable[[object], T]) -> Connection[T]:
+    edges = [Edge(cursor=c, node=to_node(r)) for r, c in zip(page.rows, page.cursors, strict=True)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+        _total=page.total,
+    )

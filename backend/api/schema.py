@@ -1,0 +1,87 @@
+"""The one schema: each domain's Query and Mutation merged, plus `node` and the limits."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from backend.api.context import Info
+from backend.api.relay import Node, from_global_id
+from backend.api.scalars import SCALARS
+from backend.areas import schema as areas
+from backend.auth import schema as auth
+from backend.errors import AppError, NotFound
+
+NODE_RESOLVERS = {**areas.NODES, **auth.NODES}
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Anything the caller may see, by global id.")
+    def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        type_name, pk = from_global_id(id)
+        resolve = NODE_RESOLVERS.get(type_name)
+        if resolve is None:
+            raise NotFound(f"no object with id {id}", "id")
+        found = resolve(info, pk)
+        if found is None:
+            raise NotFound(f"no {type_name} with id {id}", "id")
+        return found
+
+
+# The limiters' validation rules are built once: a rule class made afresh per request would
+# change the validation cache's key and defeat it (validation is most of a small query's cost).
+_LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=10).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=30).validation_rules,
+]
+
+
+class Limits(AddValidationRules):
+    def __init__(self) -> None:
+        super().__init__(_LIMIT_RULES)
+
+
+class CloseSession(SchemaExtension):
+    def on_operation(self):  # type: ignore[no-untyped-def]
+        yield
+        self.execution_context.context.close()
+
+
+class WangSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
+        # Errors with a code are the API working as designed; only log the unexpected.
+        unexpected = [e for e in errors
+                      if e.original_error is not None and not isinstance(e.original_error,
+                                                                          AppError)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+Query = merge_types("Query", (NodeQuery, auth.AuthQuery, areas.AreasQuery))
+Mutation = merge_types("Mutation", (auth.AuthMutation,))
+
+schema = WangSchema(
+    query=Query,
+    mutation=Mutation,
+    types=[areas.Township, areas.Village, areas.Grid, areas.Household, auth.User],
+    config=StrawberryConfig(scalar_map=SCALARS),
+    extensions=[
+        CloseSession,
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        Limits,
+        lambda: MaxTokensLimiter(max_token_count=2000),
+    ],
+)

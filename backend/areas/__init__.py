@@ -1,0 +1,1 @@
+"""Areas: the administrative hierarchy (district, township, village), grids, households."""

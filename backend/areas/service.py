@@ -1,0 +1,277 @@
+"""Rules of the areas domain: what a caller may see of townships, villages, grids and
+households, and the spatial questions asked of them (which grid covers a point, which grids
+are near or intersect a shape)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+from geo.errors import GeoError
+from geo.validate import validate_geojson
+from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy.orm import Session, defer
+from sqlalchemy.sql.elements import ColumnElement
+
+from backend.areas.models import KEY_GROUPS, Grid, GridAgent, Household, Township, Village
+from backend.auth.models import User
+from backend.auth.service import Caller
+from backend.db import spatial
+from backend.db.paging import Page, keyset_page
+from backend.errors import BadInput, Forbidden, Unauthenticated
+from backend.positions import Position, check_radius
+
+MAX_QUERY_VERTICES = 10_000
+
+
+@dataclass(frozen=True)
+class GridView:
+    """A grid as the caller may see it: `full` False means only code and name (the public,
+    or an agent asking gridAt about a neighbour's grid)."""
+
+    grid: Grid
+    full: bool
+
+
+@dataclass(frozen=True)
+class Near:
+    position: Position
+    radius_m: float
+
+
+@dataclass(frozen=True)
+class GridFilter:
+    township_id: int | None = None
+    village_id: int | None = None
+    intersects: dict | None = None
+    near: Near | None = None
+
+
+@dataclass(frozen=True)
+class HouseholdFilter:
+    grid_id: int | None = None
+    village_id: int | None = None
+    key_group: str | None = None
+    near: Near | None = None
+
+
+@dataclass(frozen=True)
+class HouseholdView:
+    household: Household
+    id_number: str
+    phone: str
+
+
+def _require_login(caller: Caller) -> None:
+    if caller.is_public:
+        raise Unauthenticated("log in to see this")
+
+
+# --- scopes: the caller's jurisdiction as SQL ---------------------------------------------
+
+def _township_scope(caller: Caller) -> ColumnElement:
+    if caller.district_wide:
+        return true()
+    ids = caller.township_ids | caller.grid_township_ids
+    return Township.id.in_(ids) if ids else false()
+
+
+def _grid_scope(caller: Caller, grid_id: ColumnElement, township_id: ColumnElement
+                ) -> ColumnElement:
+    if caller.district_wide:
+        return true()
+    conds = []
+    if caller.township_ids:
+        conds.append(township_id.in_(caller.township_ids))
+    if caller.grid_ids:
+        conds.append(grid_id.in_(caller.grid_ids))
+    return or_(*conds) if conds else false()
+
+
+# --- townships and villages -----------------------------------------------------------------
+
+def list_townships(session: Session, caller: Caller, first: int | None, after: str | None,
+                   max_page: int) -> Page[Township]:
+    _require_login(caller)
+    stmt = select(Township).options(defer(Township.geom)).where(_township_scope(caller))
+    return keyset_page(session, stmt, Township.code, first, after, max_page, lambda t: t.code)
+
+
+def get_township(session: Session, caller: Caller, township_id: int) -> Township | None:
+    t = session.get(Township, township_id, options=[defer(Township.geom)])
+    if t is None:
+        return None
+    if not caller.sees_township(t.id):
+        raise Forbidden("this township is outside your jurisdiction")
+    return t
+
+
+def get_village(session: Session, caller: Caller, village_id: int) -> Village | None:
+    v = session.get(Village, village_id, options=[defer(Village.geom)])
+    if v is None:
+        return None
+    if not caller.sees_village(v.id, v.township_id):
+        raise Forbidden("this village is outside your jurisdiction")
+    return v
+
+
+def townships_by_ids(session: Session, ids: Sequence[int]) -> list[Township | None]:
+    rows = {t.id: t for t in session.scalars(
+        select(Township).options(defer(Township.geom)).where(Township.id.in_(ids)))}
+    return [rows.get(i) for i in ids]
+
+
+def villages_by_ids(session: Session, ids: Sequence[int]) -> list[Village | None]:
+    rows = {v.id: v for v in session.scalars(
+        select(Village).options(defer(Village.geom)).where(Village.id.in_(ids)))}
+    return [rows.get(i) for i in ids]
+
+
+# --- grids ------------------------------------------------------------------------------------
+
+def _grids(caller: Caller) -> Select:
+    return (select(Grid).options(defer(Grid.geom))
+            .where(_grid_scope(caller, Grid.id, Grid.township_id)))
+
+
+def get_grid(session: Session, caller: Caller, grid_id: int) -> GridView | None:
+    g = session.get(Grid, grid_id, options=[defer(Grid.geom)])
+    if g is None:
+        return None
+    if not caller.sees_grid(g.id, g.township_id):
+        raise Forbidden("this grid is outside your jurisdiction")
+    return GridView(g, True)
+
+
+def list_grids(session: Session, caller: Caller, f: GridFilter, first: int | None,
+               after: str | None, max_page: int) -> Page[GridView]:
+    _require_login(caller)
+    d = spatial.dialect_of(session)
+    stmt = _grids(caller)
+    if f.township_id is not None:
+        if not caller.sees_township(f.township_id):
+            raise Forbidden("townshipId is outside your jurisdiction")
+        stmt = stmt.where(Grid.township_id == f.township_id)
+    if f.village_id is not None:
+        stmt = stmt.where(Grid.village_id == f.village_id)
+    if f.intersects is not None:
+        try:
+            shape = validate_geojson(f.intersects, name="intersects",
+                                     max_vertices=MAX_QUERY_VERTICES)
+        except GeoError as e:
+            raise BadInput(str(e), "intersects") from None
+        stmt = stmt.where(spatial.intersects(Grid.__table__, shape.wkt, shape.bounds, d))
+    if f.near is not None:
+        lon, lat = f.near.position.wgs84("near.point")
+        radius = check_radius(f.near.radius_m, "near.radiusM")
+        stmt = stmt.where(spatial.within_m(Grid.__table__, lon, lat, radius, d))
+    page = keyset_page(session, stmt, Grid.code, first, after, max_page, lambda g: g.code)
+    page.rows = [GridView(g, True) for g in page.rows]
+    return page
+
+
+def grid_at(session: Session, caller: Caller, position: Position) -> GridView | None:
+    """The grid covering the point, boundary included; on a shared edge or vertex the grid
+    with the lowest code wins, so the answer never depends on the query plan."""
+    lon, lat = position.wgs84("point")
+    d = spatial.dialect_of(session)
+    g = session.scalar(
+        select(Grid).options(defer(Grid.geom))
+        .where(spatial.covers_point(Grid.__table__, lon, lat, d))
+        .order_by(Grid.code).limit(1)
+    )
+    if g is None:
+        return None
+    return GridView(g, caller.sees_grid(g.id, g.township_id))
+
+
+def grid_geojson_by_ids(session: Session, ids: Sequence[int]) -> list[dict | None]:
+    d = spatial.dialect_of(session)
+    rows = dict(session.execute(
+        select(Grid.id, spatial.as_geojson(Grid.__table__, d)).where(Grid.id.in_(ids))
+    ).all())
+    return [orjson.loads(rows[i]) if i in rows else None for i in ids]
+
+
+def agents_by_grid_ids(session: Session, ids: Sequence[int]) -> list[list[User]]:
+    out: dict[int, list[User]] = {i: [] for i in ids}
+    rows = session.execute(
+        select(GridAgent.grid_id, User).join(User, User.id == GridAgent.user_id)
+        .where(GridAgent.grid_id.in_(ids)).order_by(User.username)
+    ).all()
+    for grid_id, user in rows:
+        out[grid_id].append(user)
+    return [out[i] for i in ids]
+
+
+def grids_by_agent_ids(session: Session, ids: Sequence[int]) -> list[list[Grid]]:
+    out: dict[int, list[Grid]] = {i: [] for i in ids}
+    rows = session.execute(
+        select(GridAgent.user_id, Grid).options(defer(Grid.geom))
+        .join(Grid, Grid.id == GridAgent.grid_id)
+        .where(GridAgent.user_id.in_(ids)).order_by(Grid.code)
+    ).all()
+    for user_id, grid in rows:
+        out[user_id].append(grid)
+    return [out[i] for i in ids]
+
+
+# --- households -------------------------------------------------------------------------------
+
+def mask_id_number(value: str) -> str:
+    """370305********1234: region and last four stay, birth date and sequence go."""
+    return value[:6] + "*" * max(len(value) - 10, 0) + value[-4:] if len(value) > 10 else "****"
+
+
+def mask_phone(value: str) -> str:
+    return value[:3] + "****" + value[-4:] if len(value) >= 8 else "****"
+
+
+def household_view(caller: Caller, h: Household) -> HouseholdView:
+    if caller.sees_personal_data():
+        return HouseholdView(h, h.id_number, h.phone)
+    return HouseholdView(h, mask_id_number(h.id_number), mask_phone(h.phone))
+
+
+def get_household(session: Session, caller: Caller, household_id: int) -> HouseholdView | None:
+    _require_login(caller)
+    h = session.get(Household, household_id, options=[defer(Household.geom)])
+    if h is None:
+        return None
+    if not (caller.district_wide or h.township_id in caller.township_ids
+            or h.grid_id in caller.grid_ids):
+        raise Forbidden("this household is outside your jurisdiction")
+    return household_view(caller, h)
+
+
+def list_households(session: Session, caller: Caller, f: HouseholdFilter, first: int | None,
+                    after: str | None, max_page: int) -> Page[HouseholdView]:
+    _require_login(caller)
+    d = spatial.dialect_of(session)
+    stmt = (select(Household).options(defer(Household.geom))
+            .where(_grid_scope(caller, Household.grid_id, Household.township_id)))
+    if f.grid_id is not None:
+        stmt = stmt.where(Household.grid_id == f.grid_id)
+    if f.village_id is not None:
+        stmt = stmt.where(Household.village_id == f.village_id)
+    if f.key_group is not None:
+        if f.key_group not in KEY_GROUPS:
+            raise BadInput(f"unknown key group {f.key_group!r}", "keyGroup")
+        stmt = stmt.where(getattr(Household, f.key_group).is_(True))
+    if f.near is not None:
+        lon, lat = f.near.position.wgs84("near.point")
+        radius = check_radius(f.near.radius_m, "near.radiusM")
+        stmt = stmt.where(spatial.within_m(Household.__table__, lon, lat, radius, d))
+    page = keyset_page(session, stmt, Household.id, first, after, max_page, lambda h: h.id)
+    page.rows = [household_view(caller, h) for h in page.rows]
+    return page
+
+
+def household_positions_by_ids(session: Session, ids: Sequence[int]) -> list[dict | None]:
+    d = spatial.dialect_of(session)
+    rows = dict(session.execute(
+        select(Household.id, spatial.as_geojson(Household.__table__, d))
+        .where(Household.id.in_(ids))
+    ).all())
+    return [orjson.loads(rows[i]) if i in rows else None for i in ids]

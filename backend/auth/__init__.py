@@ -1,0 +1,1 @@
+"""Auth: users, roles, jurisdiction, passwords and tokens."""

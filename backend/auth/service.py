@@ -1,0 +1,205 @@
+"""Passwords, tokens, and the caller: who is asking and what their jurisdiction is.
+
+Jurisdiction (辖区): an agent sees the grids assigned to them, a dispatcher or inspector the
+townships assigned to them, a supervisor or admin the whole district, the public nothing of
+areas. A user with several roles gets the union.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.areas.models import Grid, GridAgent, Township
+from backend.auth.models import ROLES, User, UserRole, UserTownship
+from backend.errors import BadInput, NotFound, Unauthenticated
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so a wrong username costs as much as a
+# wrong password and the two cannot be told apart by timing.
+_DUMMY_HASH = _hasher.hash("wangge-no-such-user")
+LOGIN_FAILED = "wrong username or password"
+DISTRICT_ROLES = frozenset({"SUPERVISOR", "ADMIN"})
+TOWNSHIP_ROLES = frozenset({"DISPATCHER", "INSPECTOR"})
+# Roles that need residents' full identity numbers and phones: the agent who visits and
+# submits on the resident's behalf, the dispatcher who calls back, the admin who corrects.
+PERSONAL_DATA_ROLES = frozenset({"AGENT", "DISPATCHER", "ADMIN"})
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: int | None = None
+    roles: frozenset[str] = frozenset()
+    township_ids: frozenset[int] = frozenset()
+    grid_ids: frozenset[int] = frozenset()
+    # townships of the agent's grids: they may read those townships' and villages' names
+    grid_township_ids: frozenset[int] = frozenset()
+    grid_village_ids: frozenset[int] = frozenset()
+
+    @property
+    def is_public(self) -> bool:
+        return self.user_id is None
+
+    @property
+    def district_wide(self) -> bool:
+        return bool(self.roles & DISTRICT_ROLES)
+
+    def sees_grid(self, grid_id: int, township_id: int) -> bool:
+        return self.district_wide or township_id in self.township_ids or grid_id in self.grid_ids
+
+    def sees_township(self, township_id: int) -> bool:
+        return (self.district_wide or township_id in self.township_ids
+                or township_id in self.grid_township_ids)
+
+    def sees_village(self, village_id: int, township_id: int) -> bool:
+        return (self.district_wide or township_id in self.township_ids
+                or village_id in self.grid_village_ids)
+
+    def sees_personal_data(self) -> bool:
+        return bool(self.roles & PERSONAL_DATA_ROLES)
+
+
+PUBLIC = Caller()
+
+
+@dataclass
+class TokenIssued:
+    token: str
+    expires_at: datetime
+    user: User = field(repr=False)
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise BadInput("a password needs at least 8 characters", "password")
+    return _hasher.hash(password)
+
+
+def login(session: Session, username: str, password: str, secret: str, ttl_s: int) -> TokenIssued:
+    user = session.scalar(select(User).where(User.username == username, User.active))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthenticated(LOGIN_FAILED) from None
+    if user is None:
+        raise Unauthenticated(LOGIN_FAILED)
+    now = int(time.time())
+    token = jwt.encode({"sub": str(user.id), "iat": now, "exp": now + ttl_s}, secret, "HS256")
+    return TokenIssued(token, datetime.fromtimestamp(now + ttl_s, UTC), user)
+
+
+def caller_from_token(session: Session, token: str | None, secret: str) -> Caller:
+    if not token:
+        return PUBLIC
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("the token has expired: log in again") from None
+    except jwt.PyJWTError:
+        raise Unauthenticated("the token is not valid: log in again") from None
+    caller = load_caller(session, int(claims["sub"]))
+    if caller is None:
+        raise Unauthenticated("the token's user no longer exists or is disabled")
+    return caller
+
+
+def load_caller(session: Session, user_id: int) -> Caller | None:
+    if session.scalar(select(User.id).where(User.id == user_id, User.active)) is None:
+        return None
+    roles = frozenset(session.scalars(select(UserRole.role).where(UserRole.user_id == user_id)))
+    townships = frozenset(
+        session.scalars(select(UserTownship.township_id).where(UserTownship.user_id == user_id))
+    )
+    grid_rows = session.execute(
+        select(Grid.id, Grid.township_id, Grid.village_id)
+        .join(GridAgent, GridAgent.grid_id == Grid.id)
+        .where(GridAgent.user_id == user_id)
+    ).all()
+    return Caller(
+        user_id=user_id,
+        roles=roles,
+        township_ids=townships,
+        grid_ids=frozenset(r.id for r in grid_rows),
+        grid_township_ids=frozenset(r.township_id for r in grid_rows),
+        grid_village_ids=frozenset(r.village_id for r in grid_rows),
+    )
+
+
+def add_user(
+    session: Session,
+    username: str,
+    password: str | None,
+    name: str,
+    roles: list[str],
+    township_codes: Sequence[str] = (),
+    grid_codes: Sequence[str] = (),
+    phone: str | None = None,
+    password_hash: str | None = None,
+) -> User:
+    """Create a user with roles and jurisdiction; the caller commits. A bulk load may pass
+    an already computed `password_hash` instead of the password."""
+    unknown = sorted(set(roles) - set(ROLES))
+    if not roles or unknown:
+        raise BadInput(f"unknown role(s) {unknown or roles}: use {', '.join(ROLES)}", "roles")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise BadInput(f"username {username!r} is taken", "username")
+    if password_hash is None:
+        password_hash = hash_password(password or "")
+    user = User(username=username, name=name, password_hash=password_hash, phone=phone,
+                active=True, created_at=datetime.now(UTC))
+    session.add(user)
+    session.flush()
+    session.add_all(UserRole(user_id=user.id, role=r) for r in sorted(set(roles)))
+    for code in township_codes:
+        tid = session.scalar(select(Township.id).where(Township.code == code))
+        if tid is None:
+            raise NotFound(f"no township with code {code}", "township")
+        session.add(UserTownship(user_id=user.id, township_id=tid))
+    for code in grid_codes:
+        gid = session.scalar(select(Grid.id).where(Grid.code == code))
+        if gid is None:
+            raise NotFound(f"no grid with code {code}", "grid")
+        session.add(GridAgent(user_id=user.id, grid_id=gid))
+    session.flush()
+    return user
+
+
+def visible_user(session: Session, caller: Caller, user_id: int) -> User | None:
+    """A user the caller may see: themselves; for district roles anyone; for township roles
+    the users of their townships; None when out of sight."""
+    if caller.is_public:
+        return None
+    user = session.get(User, user_id)
+    if user is None:
+        return None
+    if user_id == caller.user_id or caller.district_wide:
+        return user
+    if caller.township_ids:
+        in_township = session.scalar(
+            select(UserTownship.user_id).where(UserTownship.user_id == user_id,
+                                               UserTownship.township_id.in_(caller.township_ids))
+        ) or session.scalar(
+            select(GridAgent.user_id).join(Grid, Grid.id == GridAgent.grid_id)
+            .where(GridAgent.user_id == user_id, Grid.township_id.in_(caller.township_ids))
+        )
+        if in_township is not None:
+            return user
+    return None
+
+
+def roles_by_user_ids(session: Session, ids: Sequence[int]) -> list[list[str]]:
+    out: dict[int, list[str]] = {i: [] for i in ids}
+    for user_id, role in session.execute(
+        select(UserRole.user_id, UserRole.role).where(UserRole.user_id.in_(ids))
+        .order_by(UserRole.role)
+    ):
+        out[user_id].append(role)
+    return [out[i] for i in ids]

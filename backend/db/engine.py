@@ -1,0 +1,67 @@
+"""Engines and sessions for the two backends, chosen by DATABASE_URL.
+
+`sqlite:///path.db` is SpatiaLite (through pysqlite3, whose SQLite can load extensions;
+the interpreter's own sqlite3 here cannot); `postgresql://...` is PostGIS through psycopg 3.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from geoalchemy2.admin.dialects.sqlite import init_spatialite
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def engine_url(url: str) -> URL:
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres"):
+        return u.set(drivername="postgresql+psycopg")
+    if u.drivername == "sqlite":
+        return u.set(drivername="sqlite+pysqlite")
+    return u
+
+
+def make_engine(url: str, **kw: object) -> Engine:
+    u = engine_url(url)
+    if u.get_backend_name() == "sqlite":
+        return _spatialite_engine(u, **kw)
+    if u.get_backend_name() == "postgresql":
+        return create_engine(u, pool_size=10, max_overflow=10, **kw)
+    raise ValueError(f"unsupported DATABASE_URL {url!r}: use sqlite:///file.db or postgresql://...")
+
+
+def _spatialite_engine(u: URL, **kw: object) -> Engine:
+    import pysqlite3.dbapi2 as sqlite
+
+    if u.database and u.database != ":memory:":
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        u, module=sqlite, connect_args={"check_same_thread": False, "timeout": 30}, **kw
+    )
+    library = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # Driver-level autocommit; SQLAlchemy's "begin" event below opens real transactions,
+        # so DDL and DML alike are atomic (pysqlite's own implicit BEGIN skips DDL).
+        dbapi_conn.isolation_level = None
+        dbapi_conn.enable_load_extension(True)
+        dbapi_conn.load_extension(library)
+        dbapi_conn.enable_load_extension(False)
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL",
+                       "busy_timeout=30000"):
+            dbapi_conn.execute(f"PRAGMA {pragma}")
+        init_spatialite(dbapi_conn, transaction=True, init_mode="WGS84")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

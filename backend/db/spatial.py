@@ -1,0 +1,106 @@
+"""The one place where SpatiaLite and PostGIS differ.
+
+Everything else builds its spatial SQL from these helpers, so a query reads the same on both
+backends. Two differences matter:
+- PostGIS uses its GIST index by itself; SpatiaLite does not: its R*Tree (idx_<table>_geom,
+  pkid/xmin/xmax/ymin/ymax) has to be joined explicitly, as a rowid prefilter.
+- Distances in metres: PostGIS casts to geography; SpatiaLite's ST_Distance(a, b, 1)
+  measures on the ellipsoid.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from sqlalchemy import Float, and_, cast, column, func, literal, select, table
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.schema import Table
+from geoalchemy2 import Geography
+
+from backend.db.base import SRID
+
+Dialect = Literal["postgis", "spatialite"]
+BBox = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
+
+
+def dialect_of(session: Session) -> Dialect:
+    return "postgis" if session.get_bind().dialect.name == "postgresql" else "spatialite"
+
+
+def geom_from_wkt(wkt: str) -> ColumnElement:
+    return func.ST_GeomFromText(literal(wkt), SRID)
+
+
+def point(lon: float, lat: float) -> ColumnElement:
+    return geom_from_wkt(f"POINT({lon!r} {lat!r})")
+
+
+def expand_bbox(lon: float, lat: float, radius_m: float) -> BBox:
+    """A lon/lat box that surely contains every point within radius_m of (lon, lat)."""
+    dlat = radius_m / 110_000.0 * 1.01  # a degree of latitude is at least 110.57 km
+    coslat = max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 1e-6)
+    dlon = radius_m / (111_000.0 * coslat) * 1.01
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
+
+
+def _envelope_wkt(b: BBox) -> str:
+    x0, y0, x1, y1 = b
+    return f"POLYGON(({x0!r} {y0!r},{x1!r} {y0!r},{x1!r} {y1!r},{x0!r} {y1!r},{x0!r} {y0!r}))"
+
+
+def _index_prefilter(t: Table, b: BBox, d: Dialect) -> ColumnElement:
+    """Rows whose geometry's bounding box meets box b, through the spatial index."""
+    if d == "postgis":
+        return t.c.geom.op("&&")(geom_from_wkt(_envelope_wkt(b)))
+    rtree = table(f"idx_{t.name}_geom", column("pkid"), column("xmin"), column("xmax"),
+                  column("ymin"), column("ymax"))
+    x0, y0, x1, y1 = b
+    hits = select(rtree.c.pkid).where(
+        rtree.c.xmin <= x1, rtree.c.xmax >= x0, rtree.c.ymin <= y1, rtree.c.ymax >= y0
+    )
+    return t.c.id.in_(hits)
+
+
+def covers_point(t: Table, lon: float, lat: float, d: Dialect) -> ColumnElement:
+    """Geometry meets the point, boundary included."""
+    return and_(
+        _index_prefilter(t, (lon, lat, lon, lat), d),
+        func.ST_Intersects(t.c.geom, point(lon, lat)) == (True if d == "postgis" else 1),
+    )
+
+
+def intersects(t: Table, wkt: str, bounds: BBox, d: Dialect) -> ColumnElement:
+    return and_(
+        _index_prefilter(t, bounds, d),
+        func.ST_Intersects(t.c.geom, geom_from_wkt(wkt)) == (True if d == "postgis" else 1),
+    )
+
+
+def in_bbox(t: Table, b: BBox, d: Dialect) -> ColumnElement:
+    return intersects(t, _envelope_wkt(b), b, d)
+
+
+def distance_m(t: Table, lon: float, lat: float, d: Dialect) -> ColumnElement:
+    """Geodesic distance in metres from the geometry to the point (0 inside)."""
+    if d == "postgis":
+        return func.ST_Distance(cast(t.c.geom, Geography), cast(point(lon, lat), Geography))
+    return cast(func.ST_Distance(t.c.geom, point(lon, lat), 1), Float)
+
+
+def within_m(t: Table, lon: float, lat: float, radius_m: float, d: Dialect) -> ColumnElement:
+    prefilter = _index_prefilter(t, expand_bbox(lon, lat, radius_m), d)
+    if d == "postgis":
+        exact = func.ST_DWithin(
+            cast(t.c.geom, Geography), cast(point(lon, lat), Geography), radius_m
+        )
+    else:
+        exact = distance_m(t, lon, lat, d) <= radius_m
+    return and_(prefilter, exact)
+
+
+def as_geojson(t: Table, d: Dialect) -> ColumnElement:
+    if d == "postgis":
+        return func.ST_AsGeoJSON(t.c.geom, 9)
+    return func.AsGeoJSON(t.c.geom, 9)

@@ -1,0 +1,38 @@
+"""Malformed and oversized requests get a coded error, never a 500."""
+
+from tests.conftest import Api, codes
+
+
+def test_syntax_error_is_bad_input(api: Api) -> None:
+    assert codes(api.post("{ grids { ")) == ["BAD_INPUT"]
+
+
+def test_unknown_field_is_bad_input(api: Api) -> None:
+    assert codes(api.post("{ spaceships { id } }")) == ["BAD_INPUT"]
+
+
+def test_oversized_body_is_refused(api: Api) -> None:
+    r = api.client.post("/graphql", content=b'{"query": "' + b" " * (2 << 20) + b'{ me { id } }"}',
+                        headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+
+
+def test_deep_query_is_refused(api: Api) -> None:
+    deep = "{ me { " + "grids { agents { " * 6 + "id" + " } }" * 6 + " } }"
+    r = api.post(deep, as_user="admin")
+    assert codes(r) == ["BAD_INPUT"] and "depth" in r["errors"][0]["message"]
+
+
+def test_many_aliases_are_refused(api: Api) -> None:
+    q = "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(40)) + " }"
+    assert codes(api.post(q, as_user="admin")) == ["BAD_INPUT"]
+
+
+def test_graphiql_is_served_to_browsers(api: Api) -> None:
+    r = api.client.get("/graphql", headers={"accept": "text/html"})
+    assert r.status_code == 200 and "graphiql" in r.text.lower()
+
+
+def test_healthz(api: Api) -> None:
+    assert api.client.get("/healthz").text == "ok"
