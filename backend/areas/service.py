@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Protocol
 
 import orjson
 from geo.errors import GeoError
 from geo.validate import validate_geojson
-from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy import Float, Select, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -25,12 +27,27 @@ from backend.positions import Position, check_radius
 MAX_QUERY_VERTICES = 10_000
 
 
+class GridLike(Protocol):
+    """A Grid row: the ORM object, or a Core row of GRID_COLUMNS on hot paths."""
+
+    id: int
+    code: str
+    name: str
+    village_id: int
+    township_id: int
+    household_count: int
+
+
+GRID_COLUMNS = (Grid.id, Grid.code, Grid.name, Grid.village_id, Grid.township_id,
+                Grid.household_count)
+
+
 @dataclass(frozen=True)
 class GridView:
     """A grid as the caller may see it: `full` False means only code and name (the public,
     or an agent asking gridAt about a neighbour's grid)."""
 
-    grid: Grid
+    grid: GridLike
     full: bool
 
 
@@ -175,15 +192,19 @@ def grid_at(session: Session, caller: Caller, position: Position) -> GridView | 
     """The grid covering the point, boundary included; on a shared edge or vertex the grid
     with the lowest code wins, so the answer never depends on the query plan."""
     lon, lat = position.wgs84("point")
-    d = spatial.dialect_of(session)
-    g = session.scalar(
-        select(Grid).options(defer(Grid.geom))
-        .where(spatial.covers_point(Grid.__table__, lon, lat, d))
-        .order_by(Grid.code).limit(1)
-    )
+    g = session.connection().execute(_grid_at_statement(spatial.dialect_of(session)),
+                                     {"lon": lon, "lat": lat}).first()
     if g is None:
         return None
     return GridView(g, caller.sees_grid(g.id, g.township_id))
+
+
+@cache
+def _grid_at_statement(d: spatial.Dialect) -> Select:
+    # Built once per dialect: constructing the statement cost more than running it.
+    lon, lat = bindparam("lon", type_=Float), bindparam("lat", type_=Float)
+    return (select(*GRID_COLUMNS).where(spatial.covers_point(Grid.__table__, lon, lat, d))
+            .order_by(Grid.code).limit(1))
 
 
 def grid_geojson_by_ids(session: Session, ids: Sequence[int]) -> list[dict | None]:

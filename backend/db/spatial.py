@@ -33,8 +33,13 @@ def geom_from_wkt(wkt: str) -> ColumnElement:
     return func.ST_GeomFromText(literal(wkt), SRID)
 
 
-def point(lon: float, lat: float) -> ColumnElement:
-    return geom_from_wkt(f"POINT({lon!r} {lat!r})")
+Number = float | ColumnElement  # a value, or a bound parameter of a cached statement
+
+
+def point(lon: Number, lat: Number, d: Dialect) -> ColumnElement:
+    if d == "postgis":
+        return func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
+    return func.MakePoint(lon, lat, SRID)
 
 
 def expand_bbox(lon: float, lat: float, radius_m: float) -> BBox:
@@ -50,10 +55,11 @@ def _envelope_wkt(b: BBox) -> str:
     return f"POLYGON(({x0!r} {y0!r},{x1!r} {y0!r},{x1!r} {y1!r},{x0!r} {y1!r},{x0!r} {y0!r}))"
 
 
-def _index_prefilter(t: Table, b: BBox, d: Dialect) -> ColumnElement:
+def _index_prefilter(t: Table, b: tuple[Number, Number, Number, Number], d: Dialect
+                     ) -> ColumnElement:
     """Rows whose geometry's bounding box meets box b, through the spatial index."""
     if d == "postgis":
-        return t.c.geom.op("&&")(geom_from_wkt(_envelope_wkt(b)))
+        return t.c.geom.op("&&")(func.ST_MakeEnvelope(*b, SRID))
     rtree = table(f"idx_{t.name}_geom", column("pkid"), column("xmin"), column("xmax"),
                   column("ymin"), column("ymax"))
     x0, y0, x1, y1 = b
@@ -63,11 +69,11 @@ def _index_prefilter(t: Table, b: BBox, d: Dialect) -> ColumnElement:
     return t.c.id.in_(hits)
 
 
-def covers_point(t: Table, lon: float, lat: float, d: Dialect) -> ColumnElement:
+def covers_point(t: Table, lon: Number, lat: Number, d: Dialect) -> ColumnElement:
     """Geometry meets the point, boundary included."""
     return and_(
         _index_prefilter(t, (lon, lat, lon, lat), d),
-        func.ST_Intersects(t.c.geom, point(lon, lat)) == (True if d == "postgis" else 1),
+        func.ST_Intersects(t.c.geom, point(lon, lat, d)) == (True if d == "postgis" else 1),
     )
 
 
@@ -85,15 +91,15 @@ def in_bbox(t: Table, b: BBox, d: Dialect) -> ColumnElement:
 def distance_m(t: Table, lon: float, lat: float, d: Dialect) -> ColumnElement:
     """Geodesic distance in metres from the geometry to the point (0 inside)."""
     if d == "postgis":
-        return func.ST_Distance(cast(t.c.geom, Geography), cast(point(lon, lat), Geography))
-    return cast(func.ST_Distance(t.c.geom, point(lon, lat), 1), Float)
+        return func.ST_Distance(cast(t.c.geom, Geography), cast(point(lon, lat, d), Geography))
+    return cast(func.ST_Distance(t.c.geom, point(lon, lat, d), 1), Float)
 
 
 def within_m(t: Table, lon: float, lat: float, radius_m: float, d: Dialect) -> ColumnElement:
     prefilter = _index_prefilter(t, expand_bbox(lon, lat, radius_m), d)
     if d == "postgis":
         exact = func.ST_DWithin(
-            cast(t.c.geom, Geography), cast(point(lon, lat), Geography), radius_m
+            cast(t.c.geom, Geography), cast(point(lon, lat, d), Geography), radius_m
         )
     else:
         exact = distance_m(t, lon, lat, d) <= radius_m
