@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
@@ -16,6 +22,8 @@ from backend.api.errors import with_codes
 from backend.api.schema import schema
 from backend.config import Settings, load_settings
 from backend.db.engine import make_engine, make_sessionmaker
+
+log = logging.getLogger("wangge")
 
 
 class GraphQLApp(GraphQL):
@@ -34,34 +42,39 @@ class GraphQLApp(GraphQL):
 
 
 class BodyLimit:
-    """Refuse request bodies over the limit before they are read (413, with a code)."""
+    """Refuse request bodies over the limit before they are read (413, with a code); photo
+    uploads (multipart) get a larger one."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
+        self.app, self.max_bytes, self.max_upload_bytes = app, max_bytes, max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            return await self._too_large(scope, receive, send)
+        headers = dict(scope["headers"])
+        limit = (self.max_upload_bytes
+                 if headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+                 else self.max_bytes)
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            return await self._too_large(scope, receive, send, limit)
         seen = 0
 
         async def limited() -> dict:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
+            if seen > limit:
                 raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await self._too_large(scope, receive, send)
+            await self._too_large(scope, receive, send, limit)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = {"errors": [{"message": f"request body over {self.max_bytes} bytes",
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        body = {"errors": [{"message": f"request body over {limit} bytes",
                             "extensions": {"code": "BAD_INPUT"}}]}
         await JSONResponse(body, status_code=413)(scope, receive, send)
 
@@ -70,16 +83,45 @@ class _TooLarge(Exception):
     pass
 
 
+def sweep_once(sessions: sessionmaker[Session], settings: Settings) -> tuple[int, int]:
+    from backend.events.service import sweep
+
+    with sessions() as session:
+        done = sweep(session, settings.clock())
+        session.commit()
+        return done
+
+
+async def _sweep_forever(sessions: sessionmaker[Session], settings: Settings) -> None:
+    """Escalates overdue events while the server runs (see `wangge sweep`)."""
+    while True:
+        try:
+            await run_in_threadpool(sweep_once, sessions, settings)
+        except Exception:  # a failed sweep is retried at the next tick, never kills serving
+            log.exception("sweep failed")
+        await asyncio.sleep(settings.sweep_interval_s)
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> BodyLimit:
     settings = settings or load_settings()
     engine = engine or make_engine(settings.database_url)
-    graphql = GraphQLApp(make_sessionmaker(engine), settings)
+    sessions = make_sessionmaker(engine)
+    graphql = GraphQLApp(sessions, settings)
 
     async def healthz(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    app = Starlette(routes=[Route("/graphql", graphql, methods=["GET", "POST"]),
-                            Route("/healthz", healthz)])
-    limited = BodyLimit(app, settings.max_body_bytes)
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette):  # type: ignore[no-untyped-def]
+        sweeper = asyncio.create_task(_sweep_forever(sessions, settings))
+        yield
+        sweeper.cancel()
+
+    app = Starlette(
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"]),
+                Route("/healthz", healthz),
+                Mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False))],
+        lifespan=lifespan if settings.sweep_interval_s > 0 else None)
+    limited = BodyLimit(app, settings.max_body_bytes, settings.max_upload_bytes)
     limited.engine = engine  # type: ignore[attr-defined]
     return limited

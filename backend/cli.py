@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -162,14 +163,33 @@ def _demo_logins() -> dict:
     ]}
 
 
+@app.command()
+def sweep(now: Annotated[str | None, typer.Option(help="ISO time (default: now)")] = None
+          ) -> None:
+    """Escalate overdue events once (also done every minute inside `wangge serve`)."""
+    from datetime import UTC, datetime
+
+    from backend.app import sweep_once
+
+    settings = load_settings()
+    if now is not None:
+        at = datetime.fromisoformat(now)
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        settings = replace(settings, clock=lambda: at)
+    first, second = sweep_once(_sessions(), settings)
+    console.print(f"escalated {first} to the township supervision, {second} to the district")
+
+
 @user_app.command("add")
 def user_add(
     username: str,
     password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
-    role: Annotated[list[str], typer.Option(help="AGENT INSPECTOR DISPATCHER SUPERVISOR ADMIN")],
+    role: Annotated[list[str], typer.Option(
+        help="AGENT INSPECTOR DISPATCHER SUPERVISOR ADMIN DEPARTMENT")],
     name: Annotated[str | None, typer.Option(help="display name")] = None,
     township: Annotated[list[str], typer.Option(help="township code(s)")] = [],  # noqa: B006
     grid: Annotated[list[str], typer.Option(help="grid code(s) (agents)")] = [],  # noqa: B006
+    department: Annotated[str | None, typer.Option(help="department code")] = None,
 ) -> None:
     """Add a user with roles and jurisdiction."""
     from backend.auth.service import add_user
@@ -177,7 +197,7 @@ def user_add(
     with _sessions()() as session:
         try:
             add_user(session, username, password, name or username, [r.upper() for r in role],
-                     township, grid)
+                     township, grid, department_code=department)
         except AppError as e:
             session.rollback()
             _fail(e)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///var/wangge.db"
@@ -16,7 +18,12 @@ class Settings:
     secret: str
     token_ttl_s: int = 12 * 3600
     max_body_bytes: int = 1 << 20  # a GraphQL document or variables larger than 1 MiB is abuse
+    max_upload_bytes: int = 26 << 20  # multipart: up to 5 photos of 5 MiB
     max_page: int = 100
+    media_dir: Path = Path("var/media")
+    sweep_interval_s: float = 60.0
+    # injectable so tests control time (deadlines, escalation, overdue)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 def var_dir() -> Path:
@@ -42,4 +49,5 @@ def load_settings() -> Settings:
         database_url=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         secret=_secret(),
         token_ttl_s=int(os.environ.get("WANGGE_TOKEN_TTL_S", 12 * 3600)),
+        media_dir=Path(os.environ.get("WANGGE_MEDIA_DIR", var_dir() / "media")),
     )

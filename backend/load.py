@@ -25,6 +25,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from backend.areas.models import KEY_GROUPS, District, Grid, GridAgent, Household, Township, Village
+from backend.areas.service import address_key
 from backend.auth.models import User, UserRole, UserTownship
 from backend.auth.service import add_user, hash_password
 from backend.errors import BadInput, Conflict
@@ -216,6 +217,7 @@ def load_document(session: Session, doc: dict, progress: Progress | None = None)
             rows.append({
                 "grid_id": g_ids.get(code), "village_id": v_ids.get(code[:12]) if code else None,
                 "township_id": t_ids.get(code[:9]) if code else None, "address": hh.address[i],
+                "address_key": address_key(hh.address[i]),
                 "size": sizes[i], "head_name": hh.head_name[i], "id_number": hh.id_number[i],
                 "phone": hh.phone[i], **{k: flags[k][i] for k in KEY_GROUPS},
                 "geom": f"SRID=4326;POINT({lons[i]!r} {lats[i]!r})",
@@ -230,7 +232,7 @@ def load_document(session: Session, doc: dict, progress: Progress | None = None)
             hashes[u["password"]] = hash_password(u["password"])
         add_user(session, u["username"], None, u["name"], u["roles"],
                  u.get("townships", []), u.get("grids", []), u.get("phone"),
-                 password_hash=hashes[u["password"]])
+                 password_hash=hashes[u["password"]], department_code=u.get("department"))
         tick("users", n, len(users))
     report.users = len(doc.get("users", []))
     session.flush()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from backend.errors import BadInput
 from geo.crs import CRS, to_wgs84
 from geo.errors import GeoError
-
-from backend.errors import BadInput
 
 MAX_RADIUS_M = 50_000.0
 

@@ -78,7 +78,7 @@ def parse_code(code: str) -> Code:
 
 
 def check_code(code: str, level: Level, parent: str | None = None) -> str:
-    """Return `code` if it is a well-formed code of `level` lying under `parent` (any level above)."""
+    """Return `code` if it is a well-formed `level` code under `parent` (any level above)."""
     if level not in LEVELS:
         raise GeoError(f"level {level!r} is not one of {', '.join(LEVELS)}")
     _check_digits(code)

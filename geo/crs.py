@@ -10,12 +10,12 @@ by fixed-point iteration to well under a millimetre.
 from __future__ import annotations
 
 import math
-from enum import Enum
+from enum import StrEnum
 
 from geo.errors import GeoError
 
 
-class CRS(str, Enum):
+class CRS(StrEnum):
     WGS84 = "WGS84"
     CGCS2000 = "CGCS2000"
     GCJ02 = "GCJ02"

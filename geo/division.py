@@ -8,14 +8,17 @@ among those that balance the households best, preferring cuts that leave each si
 piece. The cut itself is polygon ∩ half-plane and polygon − half-plane in the original
 lon/lat (the frame is affine, so a straight cut there is straight in lon/lat), which tiles
 the piece exactly. When a concave piece falls apart into several parts, the parts are
-regrouped along the cut into two connected sides, and grids are re-shared between the two
-sides in proportion to their households. The result is deterministic: no randomness, stable
-sorts, fixed directions.
+regrouped along the cut into two connected sides (such cuts are then judged by the balance
+they really give), and grids are re-shared between the two sides in proportion to their
+households. Finally, neighbouring grids get each other's vertices along shared edges, so the
+grids form a valid coverage. The result is deterministic: no randomness, stable sorts, fixed
+directions.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,6 +101,8 @@ def divide(
     one grid: the village itself. A MultiPolygon village is divided part by part, k shared
     among the parts by households (largest remainder) and every part getting at least one
     grid, so such a village may get more than k grids, and no grid spans two parts.
+    (A piece that no straight cut can split into two connected sides would stay one grid;
+    no such case has turned up in testing.)
     """
     target = _check_target(households_per_grid)
     polygon_parts = _village_parts(village)
@@ -110,6 +115,7 @@ def divide(
     pieces: list[Polygon] = []
     for i, (part, k_part) in enumerate(zip(polygon_parts, shares, strict=True)):
         pieces.extend(_bisect(part, homes, np.flatnonzero(part_of == i), k_part))
+    pieces = _node(pieces)
     order = reading_order(pieces)
     polygons = [pieces[i] for i in order]
     assignment = _assign(polygons, points)
@@ -119,7 +125,7 @@ def divide(
 
 def quality(
     village: BaseGeometry,
-    polygons: list[Polygon] | list[BaseGeometry],
+    polygons: Sequence[BaseGeometry],
     counts: list[int],
     target: int,
 ) -> DivisionQuality:
@@ -135,7 +141,7 @@ def quality(
         within = float(np.mean(np.abs(arr - target) <= 0.25 * target)) if len(arr) else 0.0
     frame = _Frame.around(village)
     village_area = float(village.area)
-    union_area = float(shapely.union_all(polygons).area) if polygons else 0.0
+    union_area = float(shapely.union_all(polygons).area) if len(polygons) else 0.0
     return DivisionQuality(
         grids=len(polygons),
         households=total,
@@ -161,12 +167,14 @@ def _check_target(value: int) -> int:
 def _village_parts(village: BaseGeometry) -> list[Polygon]:
     if not isinstance(village, Polygon | MultiPolygon):
         raise GeoError(f"village must be a Polygon or MultiPolygon, got {village.geom_type}")
-    if village.is_empty or village.area == 0:
-        raise GeoError("village is empty or has zero area")
+    if village.is_empty:
+        raise GeoError("village is empty")
     if not village.is_valid:
         reason = shapely.is_valid_reason(village)
         raise GeoError(f"village is not a valid polygon ({reason}); repair its boundary first")
-    parts = [p for p in shapely.get_parts(village) if p.area > 0]
+    if village.area == 0:
+        raise GeoError("village has zero area")
+    parts = [p for p in shapely.get_parts(shapely.force_2d(village)) if p.area > 0]
     return sorted(parts, key=_part_key)
 
 
@@ -199,6 +207,8 @@ def _check_households(households: np.ndarray, village: BaseGeometry) -> np.ndarr
 
 def _part_of_households(parts: list[Polygon], points: np.ndarray) -> np.ndarray:
     """Index of the village part holding each household (parts do not overlap)."""
+    if len(parts) == 1:
+        return np.zeros(len(points), dtype=np.intp)
     part_of = np.full(len(points), -1, dtype=np.intp)
     for i in reversed(range(len(parts))):  # reversed: a shared point goes to the lower part
         part_of[shapely.intersects_xy(parts[i], points[:, 0], points[:, 1])] = i
@@ -308,9 +318,10 @@ def _grids_for_low_side(k: int, n_low: int, n_high: int) -> int:
 
 def _best_cut(poly: Polygon, homes: _Homes, idx: np.ndarray, k: int) -> _Cut | None:
     share = (k // 2) / k
-    t_all = homes.xy[idx]
-    candidates = [_candidate(poly, t_all, share, angle, homes.frame) for angle in _angles()]
-    candidates = [c for c in candidates if c is not None]
+    xy = homes.xy[idx]
+    ring = homes.frame.to_metric(shapely.get_coordinates(poly.exterior))
+    found = (_candidate(poly, ring, xy, share, angle, homes.frame) for angle in _angles())
+    candidates = [c for c in found if c is not None]
     if not candidates:
         return None
     slack = _BALANCE_SLACK * max(len(idx) / k, 1.0)
@@ -320,11 +331,30 @@ def _best_cut(poly: Polygon, homes: _Homes, idx: np.ndarray, k: int) -> _Cut | N
         # Balance first (within a small slack), then one-piece sides, then the shortest cut.
         return (c.error > best_error + slack, c.segments > 1, c.length)
 
-    for cand in sorted(candidates, key=rank):  # stable: ties keep the angle order
-        cut = _make_cut(poly, homes, idx, cand)
-        if cut is not None:
-            return cut
-    return None
+    ranked = sorted(candidates, key=rank)  # stable: ties keep the angle order
+    if ranked[0].segments == 1:
+        for cand in ranked:
+            cut = _make_cut(poly, homes, idx, cand)
+            if cut is not None:
+                return cut
+        return None
+    # Every well-balanced cut breaks the piece apart, and regrouping the parts moves
+    # households across the cut: judge each cut by the grids it will really get.
+    cuts = [(cut, cand) for cand in ranked if (cut := _make_cut(poly, homes, idx, cand))]
+    if not cuts:
+        return None
+    return min(cuts, key=lambda cc: (_imbalance(cc[0], k), cc[1].length))[0]
+
+
+def _imbalance(cut: _Cut, k: int) -> float:
+    """Worst relative gap between a side's households per grid and the piece's average."""
+    n_low, n_high = len(cut.low_idx), len(cut.high_idx)
+    n = n_low + n_high
+    if n == 0:
+        return 0.0
+    k_low = _grids_for_low_side(k, n_low, n_high)
+    mean = n / k
+    return max(abs(n_low / k_low - mean), abs(n_high / (k - k_low) - mean)) / mean
 
 
 def _angles() -> list[float]:
@@ -332,16 +362,16 @@ def _angles() -> list[float]:
 
 
 def _candidate(
-    poly: Polygon, xy: np.ndarray, share: float, angle: float, frame: _Frame
+    poly: Polygon, ring: np.ndarray, xy: np.ndarray, share: float, angle: float, frame: _Frame
 ) -> _Candidate | None:
+    """The cut across `angle` at the households' quantile; ring: the exterior, metric."""
     direction = np.array([math.cos(angle), math.sin(angle)])
-    ring = frame.to_metric(np.asarray(poly.exterior.coords))
     proj = ring @ direction
     lo, hi = float(proj.min()), float(proj.max())
     if hi - lo <= 0:
         return None
     reach = 4.0 * (float(np.abs(ring).max()) + 1.0)
-    c, error = _quantile_cut(xy @ direction, share, (lo, hi), poly, direction, reach, frame)
+    c, error = _quantile_cut(xy @ direction, share, (lo, hi))
     line = _cut_line(direction, c, reach, frame)
     crossing = _lines(poly.intersection(line))
     if crossing.length == 0:
@@ -358,25 +388,17 @@ def _lines(geom: BaseGeometry) -> BaseGeometry:
     return shapely.multilinestrings(parts) if parts else shapely.multilinestrings([])
 
 
-def _quantile_cut(
-    t: np.ndarray,
-    share: float,
-    span: tuple[float, float],
-    poly: Polygon,
-    direction: np.ndarray,
-    reach: float,
-    frame: _Frame,
-) -> tuple[float, float]:
+def _quantile_cut(t: np.ndarray, share: float, span: tuple[float, float]) -> tuple[float, float]:
     """Position c leaving `share` of the households t below it; and the count error.
 
     The cut goes midway between two consecutive distinct projections, at the gap nearest
-    to the wanted count (ties: the lower). Households at one spot cannot be split. With
-    no household to go by, the cut splits the area instead.
+    to the wanted count (ties: the lower). Households at one spot cannot be split: the cut
+    then passes beside them. span: the piece's extent along the direction.
     """
     n = len(t)
     wanted = share * n
-    if n == 0:
-        return _area_cut(poly, share, span, direction, reach, frame), 0.0
+    if n == 0:  # not reached (a side without households gets one grid): the middle then
+        return (span[0] + span[1]) / 2, 0.0
     ts = np.sort(t, kind="stable")
     gaps = np.flatnonzero(ts[1:] > ts[:-1]) + 1  # j with ts[j-1] < ts[j]
     if len(gaps) == 0:
@@ -387,24 +409,6 @@ def _quantile_cut(
         return (span[0] + spot) / 2, float(wanted)
     j = int(gaps[np.argmin(np.abs(gaps - wanted))])
     return (float(ts[j - 1]) + float(ts[j])) / 2, float(abs(j - wanted))
-
-
-def _area_cut(
-    poly: Polygon,
-    share: float,
-    span: tuple[float, float],
-    direction: np.ndarray,
-    reach: float,
-    frame: _Frame,
-) -> float:
-    """Cut position leaving `share` of the area below it (bisection; for empty pieces)."""
-    total = poly.area
-    a, b = span
-    for _ in range(30):
-        mid = (a + b) / 2
-        below = poly.intersection(_half_plane(direction, mid, reach, frame)).area
-        a, b = (mid, b) if below < share * total else (a, mid)
-    return (a + b) / 2
 
 
 def _cut_line(direction: np.ndarray, c: float, reach: float, frame: _Frame) -> BaseGeometry:
@@ -497,6 +501,75 @@ def _union_one(parts: list[Polygon]) -> Polygon | None:
     return pieces[0] if len(pieces) == 1 else None
 
 
+# --- noding -------------------------------------------------------------------------------
+
+_NODE_TOLERANCE_DEG = 1e-12  # ~0.1 µm: far above float rounding (~1e-14), far below any feature
+
+
+def _node(pieces: list[Polygon]) -> list[Polygon]:
+    """Give neighbouring grids the same vertices along their shared edges.
+
+    A cut puts a new vertex on the edge a piece shares with an earlier neighbour, rounded
+    to the nearest float: a T-junction whose rounding leaves overlaps and gaps of ~1e-19
+    square degrees. Inserting into every edge the neighbours' vertices that lie on it makes
+    shared edges match vertex for vertex (a valid coverage: overlaps of zero area). A grid
+    that this would make invalid is left as it was.
+    """
+    if len(pieces) < 2:
+        return pieces
+    geoms = np.asarray(pieces, dtype=object)
+    tree = shapely.STRtree(geoms)
+    src, nb = tree.query(geoms, predicate="dwithin", distance=_NODE_TOLERANCE_DEG)
+    keep = src != nb
+    src, nb = src[keep], nb[keep]
+    out = list(pieces)
+    for i, piece in enumerate(pieces):
+        mine = nb[src == i]
+        if len(mine) == 0:
+            continue
+        verts = np.unique(shapely.get_coordinates(geoms[mine]), axis=0)
+        near = shapely.dwithin(piece.boundary, shapely.points(verts), _NODE_TOLERANCE_DEG)
+        if not near.any():
+            continue
+        noded = _insert_vertices(piece, verts[near])
+        if noded is not piece and noded.is_valid:
+            out[i] = noded
+    return out
+
+
+def _insert_vertices(poly: Polygon, verts: np.ndarray) -> Polygon:
+    """`poly` with each of `verts` that lies inside one of its edges inserted there."""
+    rings = [shapely.get_coordinates(r) for r in (poly.exterior, *poly.interiors)]
+    new_rings = [_insert_in_ring(r, verts) for r in rings]
+    if all(len(a) == len(b) for a, b in zip(rings, new_rings, strict=True)):
+        return poly
+    return Polygon(new_rings[0], new_rings[1:])
+
+
+def _insert_in_ring(ring: np.ndarray, verts: np.ndarray) -> np.ndarray:
+    a, b = ring[:-1], ring[1:]  # segments (m), candidate vertices (q): a q x m problem
+    d = b - a
+    rel = verts[:, None, :] - a[None, :, :]
+    len2 = np.maximum((d * d).sum(axis=1), 1e-300)
+    t = (rel * d[None]).sum(axis=2) / len2
+    cross = rel[..., 0] * d[None, :, 1] - rel[..., 1] * d[None, :, 0]
+    dist = np.abs(cross) / np.sqrt(len2)
+    # A vertex at (or within the tolerance of) a corner is not inserted: no zigzags.
+    corner = np.hypot(*(verts[:, None, :] - ring[None, :, :]).transpose(2, 0, 1))
+    is_vertex = (corner <= _NODE_TOLERANCE_DEG).any(axis=1)
+    on = (t > 0) & (t < 1) & (dist <= _NODE_TOLERANCE_DEG) & ~is_vertex[:, None]
+    if not on.any():
+        return ring
+    pieces = []
+    for j in range(len(a)):
+        pieces.append(a[j : j + 1])
+        hits = np.flatnonzero(on[:, j])
+        if len(hits):
+            pieces.append(verts[hits[np.argsort(t[hits, j], kind="stable")]])
+    pieces.append(ring[-1:])
+    return np.concatenate(pieces)
+
+
 # --- assignment and measures --------------------------------------------------------------
 
 
@@ -521,14 +594,10 @@ def _assign(polygons: list[Polygon], points: np.ndarray) -> np.ndarray:
     return assignment
 
 
-def _mean_polsby_popper(polygons: list[BaseGeometry], frame: _Frame) -> float:
-    if not polygons:
+def _mean_polsby_popper(polygons: Sequence[BaseGeometry], frame: _Frame) -> float:
+    if len(polygons) == 0:
         return 0.0
-
-    def to_metric(coords: np.ndarray) -> np.ndarray:
-        return frame.to_metric(coords)
-
-    metric = shapely.transform(np.asarray(polygons, dtype=object), to_metric)
+    metric = shapely.transform(np.asarray(polygons, dtype=object), frame.to_metric)
     area = shapely.area(metric)
     perimeter = shapely.length(metric)
     pp = np.where(perimeter > 0, 4 * math.pi * area / np.maximum(perimeter, 1e-300) ** 2, 0.0)

@@ -8,17 +8,18 @@ altitude, if given, is dropped because grids are flat.
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import (
     GeometryCollection,
     LineString,
     MultiLineString,
-    MultiPoint,
     MultiPolygon,
     Point,
     Polygon,
@@ -178,7 +179,7 @@ def _build_point(coords: Any, ctx: _Context, where: str) -> BaseGeometry:
 
 
 def _build_multipoint(coords: Any, ctx: _Context, where: str) -> BaseGeometry:
-    return MultiPoint(_positions(coords, ctx, where))
+    return shapely.multipoints(np.asarray(_positions(coords, ctx, where)))
 
 
 def _build_linestring(coords: Any, ctx: _Context, where: str) -> BaseGeometry:
@@ -193,7 +194,7 @@ def _build_multilinestring(coords: Any, ctx: _Context, where: str) -> BaseGeomet
 def _build_polygon(coords: Any, ctx: _Context, where: str) -> BaseGeometry:
     rings = _rings(coords, ctx, where)
     _check_zero_area(rings, ctx, where)
-    return Polygon(rings[0], rings[1:])
+    return _polygon(rings)
 
 
 def _build_multipolygon(coords: Any, ctx: _Context, where: str) -> BaseGeometry:
@@ -204,7 +205,7 @@ def _build_multipolygon(coords: Any, ctx: _Context, where: str) -> BaseGeometry:
             raise ctx.fail(here, "must be a non-empty array of rings")
         rings = _rings(poly, ctx, here)
         _check_zero_area(rings, ctx, here)
-        polygons.append(Polygon(rings[0], rings[1:]))
+        polygons.append(_polygon(rings))
     return MultiPolygon(polygons)
 
 
@@ -247,10 +248,35 @@ def _positions(coords: Any, ctx: _Context, where: str) -> list[Position]:
         raise ctx.fail(where, "must be an array of positions (wrong nesting of coordinates)")
     ctx.vertices += len(coords)
     if ctx.vertices > ctx.max_vertices:
-        raise ctx.fail(
-            "", f"has more than {ctx.max_vertices} vertices; simplify it before sending"
-        )
-    return [_position(p, ctx, _join(where, f"position {i}")) for i, p in enumerate(coords)]
+        raise ctx.fail("", f"has more than {ctx.max_vertices} vertices; simplify it before sending")
+    out: list[Position] = []
+    for i, pos in enumerate(coords):
+        if _plain_position(pos):
+            out.append((float(pos[0]), float(pos[1])))
+        else:  # the slow path names the position and says what is wrong with it
+            out.append(_position(pos, ctx, _join(where, f"position {i}")))
+    _check_ranges(out, ctx, where)
+    return out
+
+
+def _plain_position(pos: Any) -> bool:
+    """The common case, checked fast: [float, float] or [float, float, float]."""
+    return (
+        type(pos) is list
+        and 2 <= len(pos) <= 3
+        and all(type(v) is float or type(v) is int for v in pos)
+    )
+
+
+def _check_ranges(positions: list[Position], ctx: _Context, where: str) -> None:
+    """Vectorized range check; the first bad position gets check_lonlat's words."""
+    if not positions:
+        return
+    arr = np.asarray(positions, dtype=float)
+    ok = np.isfinite(arr).all(axis=1) & (np.abs(arr[:, 0]) <= 180) & (np.abs(arr[:, 1]) <= 90)
+    if not ok.all():
+        i = int(np.argmin(ok))
+        _position(list(positions[i]), ctx, _join(where, f"position {i}"))
 
 
 def _position(pos: Any, ctx: _Context, where: str) -> Position:
@@ -271,10 +297,8 @@ def _position(pos: Any, ctx: _Context, where: str) -> Position:
 
 def _check_zero_area(rings: list[Ring], ctx: _Context, where: str) -> None:
     # Before the validity check: "zero area" is clearer than GEOS's "self-intersection".
-    if MultiPoint(rings[0]).convex_hull.area == 0.0:
-        raise ctx.fail(
-            where, "has zero area (all positions of its outer ring lie on one line)"
-        )
+    if shapely.multipoints(np.asarray(rings[0])).convex_hull.area == 0.0:
+        raise ctx.fail(where, "has zero area (all positions of its outer ring lie on one line)")
 
 
 # --- validity -----------------------------------------------------------------------------
@@ -334,9 +358,7 @@ def _parts_overlap(geom: BaseGeometry) -> bool:
     return bool(shapely.is_valid(shapely.get_parts(geom)).all())
 
 
-def _repair_valid(
-    geom: BaseGeometry, ctx: _Context, kinds: Collection[str] | None
-) -> BaseGeometry:
+def _repair_valid(geom: BaseGeometry, ctx: _Context, kinds: Collection[str] | None) -> BaseGeometry:
     polygonal = geom.geom_type in POLYGONAL or (kinds is not None and set(kinds) <= POLYGONAL)
     reason = shapely.is_valid_reason(geom)
     if reason != "Valid Geometry":
@@ -346,7 +368,8 @@ def _repair_valid(
     if kinds is not None and geom.geom_type not in kinds:
         allowed = ", ".join(sorted(kinds))
         raise ctx.fail(
-            "", f"became a {geom.geom_type} when repaired, which is not accepted (expected "
+            "",
+            f"became a {geom.geom_type} when repaired, which is not accepted (expected "
             f"{allowed}); fix the boundary by hand",
         )
     return geom
@@ -384,8 +407,8 @@ def _polygonal_part(geom: BaseGeometry) -> BaseGeometry:
 
 
 def _is_number(value: object) -> bool:
-    # bool is an int in Python but never a coordinate.
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    # numpy scalars are Real too; bool is an int in Python but never a coordinate.
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 def _join(where: str, part: str) -> str:
@@ -399,3 +422,8 @@ def _fmt(pos: Position) -> str:
 def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _polygon(rings: list[Ring]) -> Polygon:
+    # numpy arrays build large rings far faster than lists of tuples
+    return Polygon(np.asarray(rings[0]), [np.asarray(r) for r in rings[1:]])

@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, create_engine, event, text
@@ -22,6 +24,25 @@ from backend.load import load_document
 from fixtures import small
 
 SECRET = "test-secret-" + "x" * 32
+# Monday 23 November 2026, 09:00 in Linzi: a working day, in office hours
+START = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+class Clock:
+    """The tests' clock: the app reads it through Settings.clock."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> datetime:
+        self.now += timedelta(**kw)
+        return self.now
+
+
+CLOCK = Clock(START)
 
 
 def _fresh_database(tmp: Path) -> tuple[str, callable]:
@@ -84,14 +105,23 @@ def demo_engine(demo_url: str) -> Iterator[Engine]:
 def demo_api(demo_url: str, demo_engine: Engine) -> Iterator[Api]:
     from fixtures import demo
 
-    with TestClient(create_app(Settings(database_url=demo_url, secret=SECRET),
-                               demo_engine)) as c:
+    with TestClient(create_app(Settings(database_url=demo_url, secret=SECRET, clock=CLOCK,
+                                        sweep_interval_s=0), demo_engine)) as c:
         yield Api(c, demo.PASSWORD)
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret=SECRET)
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(database_url=database_url, secret=SECRET, clock=CLOCK,
+                    media_dir=tmp_path_factory.mktemp("media"), sweep_interval_s=0)
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """The app's clock, put back where it was after the test."""
+    before = CLOCK.now
+    yield CLOCK
+    CLOCK.now = before
 
 
 @pytest.fixture(scope="session")

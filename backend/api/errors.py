@@ -4,6 +4,7 @@ anything unexpected to a masked INTERNAL error (logged, never shown)."""
 from __future__ import annotations
 
 import logging
+
 from graphql.error import GraphQLError
 from strawberry.types import ExecutionResult
 

@@ -22,8 +22,10 @@ from backend.api.scalars import SCALARS
 from backend.areas import schema as areas
 from backend.auth import schema as auth
 from backend.errors import AppError, NotFound
+from backend.events import schema as events
+from backend.tasks import schema as tasks
 
-NODE_RESOLVERS = {**areas.NODES, **auth.NODES}
+NODE_RESOLVERS = {**areas.NODES, **auth.NODES, **events.NODES}
 
 
 @strawberry.type
@@ -69,13 +71,16 @@ class WangSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-Query = merge_types("Query", (NodeQuery, auth.AuthQuery, areas.AreasQuery))
-Mutation = merge_types("Mutation", (auth.AuthMutation,))
+Query = merge_types("Query", (NodeQuery, auth.AuthQuery, areas.AreasQuery, events.EventsQuery,
+                              tasks.TasksQuery))
+Mutation = merge_types("Mutation", (auth.AuthMutation, events.EventsMutation,
+                                    tasks.TasksMutation))
 
 schema = WangSchema(
     query=Query,
     mutation=Mutation,
-    types=[areas.Township, areas.Village, areas.Grid, areas.Household, auth.User],
+    types=[areas.Township, areas.Village, areas.Grid, areas.Household, auth.User, events.Event,
+           tasks.Task],
     config=StrawberryConfig(scalar_map=SCALARS),
     extensions=[
         CloseSession,

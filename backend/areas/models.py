@@ -70,6 +70,8 @@ class Household(Base):
     village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
     township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), index=True)
     address: Mapped[str] = mapped_column(String(200))
+    # the address normalised (geo-coding hotline calls against the register)
+    address_key: Mapped[str] = mapped_column(String(200), index=True)
     size: Mapped[int] = mapped_column(Integer, default=1)
     head_name: Mapped[str] = mapped_column(String(50))
     id_number: Mapped[str] = mapped_column(String(18))

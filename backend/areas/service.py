@@ -10,8 +10,6 @@ from functools import cache
 from typing import Protocol
 
 import orjson
-from geo.errors import GeoError
-from geo.validate import validate_geojson
 from sqlalchemy import Float, Select, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.elements import ColumnElement
@@ -23,6 +21,8 @@ from backend.db import spatial
 from backend.db.paging import Page, keyset_page
 from backend.errors import BadInput, Forbidden, Unauthenticated
 from backend.positions import Position, check_radius
+from geo.errors import GeoError
+from geo.validate import validate_geojson
 
 MAX_QUERY_VERTICES = 10_000
 
@@ -191,12 +191,77 @@ def list_grids(session: Session, caller: Caller, f: GridFilter, first: int | Non
 def grid_at(session: Session, caller: Caller, position: Position) -> GridView | None:
     """The grid covering the point, boundary included; on a shared edge or vertex the grid
     with the lowest code wins, so the answer never depends on the query plan."""
-    lon, lat = position.wgs84("point")
-    g = session.connection().execute(_grid_at_statement(spatial.dialect_of(session)),
-                                     {"lon": lon, "lat": lat}).first()
+    g = covering_grid(session, *position.wgs84("point"))
     if g is None:
         return None
     return GridView(g, caller.sees_grid(g.id, g.township_id))
+
+
+def covering_grid(session: Session, lon: float, lat: float) -> GridLike | None:
+    """The grid covering a WGS-84 point (lowest code on shared boundaries), or None."""
+    return session.connection().execute(_grid_at_statement(spatial.dialect_of(session)),
+                                        {"lon": lon, "lat": lat}).first()
+
+
+def nearest_grid(session: Session, lon: float, lat: float, max_m: float
+                 ) -> tuple[GridLike, float] | None:
+    """The nearest grid within max_m metres and its distance, or None."""
+    d = spatial.dialect_of(session)
+    dist = spatial.distance_m(Grid.__table__, lon, lat, d)
+    row = session.execute(
+        select(*GRID_COLUMNS, dist.label("distance"))
+        .where(spatial.within_m(Grid.__table__, lon, lat, max_m, d))
+        .order_by(dist, Grid.code).limit(1)
+    ).first()
+    return (row, float(row.distance)) if row else None
+
+
+def grids_within(session: Session, lon: float, lat: float, radius_m: float) -> list[str]:
+    """Codes of the grids within radius_m metres of a point."""
+    d = spatial.dialect_of(session)
+    return list(session.scalars(
+        select(Grid.code).where(spatial.within_m(Grid.__table__, lon, lat, radius_m, d))
+        .order_by(Grid.code)))
+
+
+def covering_township(session: Session, lon: float, lat: float) -> int | None:
+    d = spatial.dialect_of(session)
+    return session.scalar(select(Township.id)
+                          .where(spatial.covers_point(Township.__table__, lon, lat, d))
+                          .order_by(Township.code).limit(1))
+
+
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_PREFIXES = ("山东省", "淄博市", "临淄区")
+
+
+def address_key(address: str) -> str:
+    """An address reduced to what identifies it: full-width characters to ASCII, no spaces
+    or punctuation, no province/city/district prefix, no trailing 室."""
+    key = address.translate(_FULL_WIDTH)
+    key = "".join(ch for ch in key if ch.isalnum())
+    for prefix in _PREFIXES:
+        key = key.removeprefix(prefix)
+    return key.removesuffix("室").upper()
+
+
+def geocode_address(session: Session, text: str) -> tuple[float, float] | None:
+    """A hotline address matched against the household register: the exact address first,
+    then the normalised one. Returns WGS-84 (lon, lat) or None."""
+    for column, value in ((Household.address, text.strip()),
+                          (Household.address_key, address_key(text))):
+        hid = session.scalar(select(Household.id).where(column == value)
+                             .order_by(Household.id).limit(1))
+        if hid is not None:
+            point = household_positions_by_ids(session, [hid])[0]
+            return point["coordinates"][0], point["coordinates"][1]
+    return None
+
+
+def township_named_in(session: Session, text: str) -> int | None:
+    """The township whose name appears in an address text, when exactly one does."""
+    ids = [t.id for t in session.execute(select(Township.id, Township.name)) if t.name in text]
+    return ids[0] if len(ids) == 1 else None
 
 
 @cache
@@ -296,3 +361,9 @@ def household_positions_by_ids(session: Session, ids: Sequence[int]) -> list[dic
         .where(Household.id.in_(ids))
     ).all())
     return [orjson.loads(rows[i]) if i in rows else None for i in ids]
+
+
+def grids_by_ids(session: Session, ids: Sequence[int]) -> list[Grid | None]:
+    rows = {g.id: g for g in session.scalars(select(Grid).options(defer(Grid.geom))
+                                             .where(Grid.id.in_(ids)))}
+    return [rows.get(i) for i in ids]

@@ -9,7 +9,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base
 
-ROLES = ("AGENT", "INSPECTOR", "DISPATCHER", "SUPERVISOR", "ADMIN")
+ROLES = ("AGENT", "INSPECTOR", "DISPATCHER", "SUPERVISOR", "ADMIN", "DEPARTMENT")
+
+
+class Department(Base):
+    """A district department (区直部门) that handles cases and approves services."""
+
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
 
 
 class User(Base):
@@ -19,6 +28,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # inspectors and department clerks belong to a department
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from backend.api.context import Info
+from backend.api.mutations import PAYLOAD_CODES, mutate
 from backend.api.relay import Node, to_global_id
 from backend.api.scalars import UserError
 from backend.areas import loaders as area_loaders
 from backend.auth import loaders, models, service
-from backend.errors import AppError
 
 if TYPE_CHECKING:
     from backend.areas.schema import Grid
@@ -67,12 +67,11 @@ class AuthMutation:
     @strawberry.mutation(description="A signed token for `Authorization: Bearer <token>`.")
     def login(self, info: Info, username: str, password: str) -> LoginPayload:
         c = info.context
-        try:
-            issued = service.login(c.session, username, password, c.settings.secret,
-                                   c.settings.token_ttl_s)
-        except AppError as e:
-            return LoginPayload(token=None, expires_at=None, user=None,
-                                errors=[UserError(field=e.field, code=e.code, message=e.message)])
+        issued, errors = mutate(info, lambda: service.login(
+            c.session, username, password, c.settings.secret, c.settings.token_ttl_s),
+            PAYLOAD_CODES | {"UNAUTHENTICATED"})
+        if issued is None:
+            return LoginPayload(token=None, expires_at=None, user=None, errors=errors)
         return LoginPayload(token=issued.token, expires_at=issued.expires_at,
                             user=User.of(issued.user), errors=[])
 

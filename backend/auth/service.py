@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.areas.models import Grid, GridAgent, Township
-from backend.auth.models import ROLES, User, UserRole, UserTownship
+from backend.auth.models import ROLES, Department, User, UserRole, UserTownship
 from backend.errors import BadInput, NotFound, Unauthenticated
 
 _hasher = PasswordHasher()
@@ -28,7 +28,6 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("wangge-no-such-user")
 LOGIN_FAILED = "wrong username or password"
 DISTRICT_ROLES = frozenset({"SUPERVISOR", "ADMIN"})
-TOWNSHIP_ROLES = frozenset({"DISPATCHER", "INSPECTOR"})
 # Roles that need residents' full identity numbers and phones: the agent who visits and
 # submits on the resident's behalf, the dispatcher who calls back, the admin who corrects.
 PERSONAL_DATA_ROLES = frozenset({"AGENT", "DISPATCHER", "ADMIN"})
@@ -43,6 +42,7 @@ class Caller:
     # townships of the agent's grids: they may read those townships' and villages' names
     grid_township_ids: frozenset[int] = frozenset()
     grid_village_ids: frozenset[int] = frozenset()
+    department_id: int | None = None
 
     @property
     def is_public(self) -> bool:
@@ -112,7 +112,9 @@ def caller_from_token(session: Session, token: str | None, secret: str) -> Calle
 
 
 def load_caller(session: Session, user_id: int) -> Caller | None:
-    if session.scalar(select(User.id).where(User.id == user_id, User.active)) is None:
+    user = session.execute(select(User.id, User.department_id)
+                           .where(User.id == user_id, User.active)).first()
+    if user is None:
         return None
     roles = frozenset(session.scalars(select(UserRole.role).where(UserRole.user_id == user_id)))
     townships = frozenset(
@@ -130,6 +132,7 @@ def load_caller(session: Session, user_id: int) -> Caller | None:
         grid_ids=frozenset(r.id for r in grid_rows),
         grid_township_ids=frozenset(r.township_id for r in grid_rows),
         grid_village_ids=frozenset(r.village_id for r in grid_rows),
+        department_id=user.department_id,
     )
 
 
@@ -143,6 +146,7 @@ def add_user(
     grid_codes: Sequence[str] = (),
     phone: str | None = None,
     password_hash: str | None = None,
+    department_code: str | None = None,
 ) -> User:
     """Create a user with roles and jurisdiction; the caller commits. A bulk load may pass
     an already computed `password_hash` instead of the password."""
@@ -153,8 +157,14 @@ def add_user(
         raise BadInput(f"username {username!r} is taken", "username")
     if password_hash is None:
         password_hash = hash_password(password or "")
+    department_id = None
+    if department_code is not None:
+        department_id = session.scalar(select(Department.id)
+                                       .where(Department.code == department_code))
+        if department_id is None:
+            raise NotFound(f"no department with code {department_code}", "department")
     user = User(username=username, name=name, password_hash=password_hash, phone=phone,
-                active=True, created_at=datetime.now(UTC))
+                department_id=department_id, active=True, created_at=datetime.now(UTC))
     session.add(user)
     session.flush()
     session.add_all(UserRole(user_id=user.id, role=r) for r in sorted(set(roles)))
@@ -203,3 +213,8 @@ def roles_by_user_ids(session: Session, ids: Sequence[int]) -> list[list[str]]:
     ):
         out[user_id].append(role)
     return [out[i] for i in ids]
+
+
+def users_by_ids(session: Session, ids: Sequence[int]) -> list[User | None]:
+    rows = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+    return [rows.get(i) for i in ids]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Integer, Select, func, select
+from sqlalchemy import DateTime, Integer, Select, func, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -27,44 +29,61 @@ class Page(Generic[T]):
     total: Callable[[], int]
 
 
-def encode_cursor(value: Any) -> str:
-    return base64.urlsafe_b64encode(f"k:{value}".encode()).decode().rstrip("=")
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, key: ColumnElement) -> Any:
+def _decode_cursor(cursor: str, keys: Sequence[ColumnElement]) -> list[Any]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not raw.startswith("k:"):
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != len(keys):
             raise ValueError
-        value = raw[2:]
-        return int(value) if isinstance(key.type, Integer) else value
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        out = []
+        for v, k in zip(values, keys, strict=True):
+            if isinstance(k.type, Integer):
+                out.append(int(v))
+            elif isinstance(getattr(k.type, "impl", k.type), DateTime):
+                out.append(datetime.fromisoformat(v))
+            else:
+                out.append(str(v))
+        return out
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise BadInput(f"after: {cursor!r} is not a cursor from this API", "after") from None
 
 
 def keyset_page(
     session: Session,
     stmt: Select,
-    key: ColumnElement,
+    keys: ColumnElement | Sequence[ColumnElement],
     first: int | None,
     after: str | None,
     max_page: int,
     key_of: Callable[[Any], Any],
+    descending: bool = False,
 ) -> Page:
-    """One page of `stmt` ordered by the unique `key`; `key_of(row)` reads the key back."""
+    """One page of `stmt` ordered by `keys` (unique together); `key_of(row)` reads them back
+    from a row (a value, or a tuple for several keys)."""
+    keys = list(keys) if isinstance(keys, (list, tuple)) else [keys]
     if first is None:
         first = DEFAULT_PAGE
     if not 0 <= first <= max_page:
         raise BadInput(f"first must be between 0 and {max_page}, got {first}", "first")
     paged = stmt
     if after is not None:
-        paged = paged.where(key > _decode_cursor(after, key))
-    rows = list(session.scalars(paged.order_by(key).limit(first + 1)))
+        values = _decode_cursor(after, keys)
+        left, right = (keys[0], values[0]) if len(keys) == 1 else (tuple_(*keys), tuple_(*values))
+        paged = paged.where(left < right if descending else left > right)
+    order = [k.desc() if descending else k for k in keys]
+    rows = list(session.scalars(paged.order_by(*order).limit(first + 1)))
     has_next = len(rows) > first
     rows = rows[:first]
 
     def total() -> int:
         return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
 
-    return Page(rows, [encode_cursor(key_of(r)) for r in rows], has_next, after is not None,
-                total)
+    def cursor(row: Any) -> str:
+        key = key_of(row)
+        return encode_cursor(key if isinstance(key, tuple) else (key,))
+
+    return Page(rows, [cursor(r) for r in rows], has_next, after is not None, total)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+from geoalchemy2 import Geography
 from sqlalchemy import Float, and_, cast, column, func, literal, select, table
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Table
-from geoalchemy2 import Geography
 
 from backend.db.base import SRID
 
@@ -110,3 +110,32 @@ def as_geojson(t: Table, d: Dialect) -> ColumnElement:
     if d == "postgis":
         return func.ST_AsGeoJSON(t.c.geom, 9)
     return func.AsGeoJSON(t.c.geom, 9)
+
+
+def minutes_between(start: ColumnElement, end: ColumnElement, d: Dialect) -> ColumnElement:
+    """end - start in minutes, for averages in SQL."""
+    if d == "postgis":
+        return func.extract("epoch", end - start) / 60.0
+    return (func.julianday(end) - func.julianday(start)) * 1440.0
+
+
+def append_only_ddl(table_name: str, d: Dialect) -> list[str]:
+    """Triggers that make a table refuse UPDATE and DELETE (immutable history)."""
+    message = f"{table_name} is append-only: its rows are never updated or deleted"
+    if d == "postgis":
+        return [
+            f"CREATE FUNCTION {table_name}_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$",
+            f"CREATE TRIGGER {table_name}_append_only BEFORE UPDATE OR DELETE ON {table_name} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table_name}_append_only()",
+        ]
+    return [
+        f"CREATE TRIGGER {table_name}_no_update BEFORE UPDATE ON {table_name} "
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+        f"CREATE TRIGGER {table_name}_no_delete BEFORE DELETE ON {table_name} "
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+    ]
+
+
+def dialect_of_bind(bind) -> Dialect:  # type: ignore[no-untyped-def]
+    return "postgis" if bind.dialect.name == "postgresql" else "spatialite"

@@ -81,7 +81,12 @@ def test_check_code_levels_and_parents() -> None:
 @pytest.mark.parametrize(
     ("code", "level", "parent", "message"),
     [
-        ("370305001", "village", None, "village code '370305001' has 9 digits; a village code has 12"),
+        (
+            "370305001",
+            "village",
+            None,
+            "village code '370305001' has 9 digits; a village code has 12",
+        ),
         ("37030500x", "township", None, "must be a string of digits"),
         ("370305001", "township", "370306", "township code 370305001 is not under county 370306"),
         (VILLAGE, "village", "370305002", "is not under township 370305002"),

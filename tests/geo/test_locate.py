@@ -21,8 +21,10 @@ YS = 36.8 + np.arange(7) * SIZE
 
 
 def brute(codes: list[str], polys: list[BaseGeometry], lon: float, lat: float) -> str | None:
-    return min((c for c, p in zip(codes, polys, strict=True) if p.intersects(Point(lon, lat))),
-               default=None)  # fmt: skip
+    return min(
+        (c for c, p in zip(codes, polys, strict=True) if p.intersects(Point(lon, lat))),
+        default=None,
+    )
 
 
 def square_grid() -> tuple[list[str], list[Polygon]]:
@@ -37,8 +39,9 @@ def square_grid() -> tuple[list[str], list[Polygon]]:
 
 def divided_grid() -> tuple[list[str], list[Polygon]]:
     """Irregular grids from a division (cuts at 22.5 degree steps, T-junctions)."""
-    village = Polygon([(118.30, 36.80), (118.35, 36.79), (118.37, 36.83), (118.33, 36.82),
-                       (118.31, 36.85)])  # fmt: skip
+    village = Polygon(
+        [(118.30, 36.80), (118.35, 36.79), (118.37, 36.83), (118.33, 36.82), (118.31, 36.85)]
+    )
     rng = np.random.default_rng(5)
     x0, y0, x1, y1 = village.bounds
     pts = np.column_stack([rng.uniform(x0, x1, 8000), rng.uniform(y0, y1, 8000)])
@@ -64,8 +67,9 @@ def test_locate_agrees_with_brute_force(make) -> None:
     loc = GridLocator(codes, polys)
     rng = np.random.default_rng(1)
     x0, y0, x1, y1 = shapely.total_bounds(polys)
-    inside = np.column_stack([rng.uniform(x0 - 0.01, x1 + 0.01, 400),
-                              rng.uniform(y0 - 0.01, y1 + 0.01, 400)])  # fmt: skip
+    inside = np.column_stack(
+        [rng.uniform(x0 - 0.01, x1 + 0.01, 400), rng.uniform(y0 - 0.01, y1 + 0.01, 400)]
+    )
     pts = np.concatenate([inside, edge_points(polys, rng, 300)])
     for lon, lat in pts:
         assert loc.locate(lon, lat) == brute(codes, polys, lon, lat), (lon, lat)
@@ -84,10 +88,15 @@ def test_shared_edges_and_vertices_go_to_the_lowest_code() -> None:
     edge = (float(XS[3]), float(YS[2]) + SIZE / 2)  # shared by two squares
     two = [c for c, p in zip(codes, polys, strict=True) if p.intersects(Point(edge))]
     assert len(two) == 2 and loc.locate(*edge) == min(two)
-    assert loc.locate_many(np.array([corner[0], edge[0]]), np.array([corner[1], edge[1]])).tolist() == [
+    assert loc.locate_many(
+        np.array([corner[0], edge[0]]), np.array([corner[1], edge[1]])
+    ).tolist() == [
         min(four),
         min(two),
     ]
+
+
+_LOCATOR = GridLocator(*square_grid())
 
 
 @given(
@@ -100,14 +109,15 @@ def test_locate_many_equals_locate_and_brute_force(xs: list[float], ys: list[flo
     loc = _LOCATOR
     n = min(len(xs), len(ys))
     # Snap some coordinates onto grid lines to hit shared edges and vertices.
-    lons = np.array([XS[int(x * 1000) % len(XS)] if i % 3 == 0 else x for i, x in enumerate(xs[:n])])
-    lats = np.array([YS[int(y * 1000) % len(YS)] if i % 2 == 0 else y for i, y in enumerate(ys[:n])])
+    lons = np.array(
+        [XS[int(x * 1000) % len(XS)] if i % 3 == 0 else x for i, x in enumerate(xs[:n])]
+    )
+    lats = np.array(
+        [YS[int(y * 1000) % len(YS)] if i % 2 == 0 else y for i, y in enumerate(ys[:n])]
+    )
     many = loc.locate_many(lons, lats)
     for lon, lat, got in zip(lons, lats, many, strict=True):
         assert got == loc.locate(lon, lat) == brute(codes, polys, lon, lat)
-
-
-_LOCATOR = GridLocator(*square_grid())
 
 
 def test_outside_nan_and_empty() -> None:
@@ -180,8 +190,9 @@ def test_nearest_agrees_with_brute_force() -> None:
     loc = GridLocator(codes, polys)
     rng = np.random.default_rng(3)
     x0, y0, x1, y1 = shapely.total_bounds(polys)
-    for lon, lat in zip(rng.uniform(x0 - 0.01, x1 + 0.01, 60), rng.uniform(y0 - 0.01, y1 + 0.01, 60),
-                        strict=True):  # fmt: skip
+    for lon, lat in zip(
+        rng.uniform(x0 - 0.01, x1 + 0.01, 60), rng.uniform(y0 - 0.01, y1 + 0.01, 60), strict=True
+    ):
         got = loc.nearest(lon, lat, 800)
         best = _brute_nearest(codes, polys, lon, lat)
         if best[1] <= 799:
@@ -190,7 +201,9 @@ def test_nearest_agrees_with_brute_force() -> None:
             assert got is None
 
 
-def _brute_nearest(codes: list[str], polys: list[Polygon], lon: float, lat: float) -> tuple[str, float]:
+def _brute_nearest(
+    codes: list[str], polys: list[Polygon], lon: float, lat: float
+) -> tuple[str, float]:
     """Densify every boundary to ~1 m and take the geodesic minimum."""
     best = ("", float("inf"))
     for code, poly in sorted(zip(codes, polys, strict=True)):

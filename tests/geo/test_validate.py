@@ -194,7 +194,10 @@ BAD = [
         "zero area part",
         {
             "type": "MultiPolygon",
-            "coordinates": [[SQUARE], [[[118.4, 36.8], [118.41, 36.8], [118.42, 36.8], [118.4, 36.8]]]],
+            "coordinates": [
+                [SQUARE],
+                [[[118.4, 36.8], [118.41, 36.8], [118.42, 36.8], [118.4, 36.8]]],
+            ],
         },
         None,
         "polygon 1 has zero area",
@@ -264,12 +267,21 @@ def test_repair_splits_a_bowtie() -> None:
 
 
 def test_repair_reports_area_change() -> None:
-    spike = [[118.3, 36.8], [118.32, 36.8], [118.32, 36.82], [118.31, 36.82],
-             [118.31, 36.79], [118.31, 36.82], [118.3, 36.82], [118.3, 36.8]]  # fmt: skip
+    spike = [
+        [118.3, 36.8],
+        [118.32, 36.8],
+        [118.32, 36.82],
+        [118.31, 36.82],
+        [118.31, 36.79],
+        [118.31, 36.82],
+        [118.3, 36.82],
+        [118.3, 36.8],
+    ]
     geom, notes = repair_geojson(poly(spike), kinds=POLYGONAL)
     assert isinstance(geom, Polygon) and geom.is_valid
-    assert notes == ["ring self-intersection at (118.31, 36.82): repaired as a Polygon, "
-                     "area changed by 0.0%"]  # fmt: skip
+    assert notes == [
+        "ring self-intersection at (118.31, 36.82): repaired as a Polygon, area changed by 0.0%"
+    ]
 
 
 def test_repair_of_unclosed_bowtie_lists_both_changes() -> None:
@@ -290,7 +302,10 @@ def test_repair_refuses_a_kind_it_cannot_keep() -> None:
         (poly([[118.3, 36.8], [118.31, math.nan], [118.31, 36.81], [118.3, 36.8]]), "not a finite"),
         ({"type": "Point", "coordinates": [200.0, 36.8]}, "out of range"),
         (poly([[118.3, 36.8], [118.31, 36.8], [118.32, 36.8]]), "zero area"),
-        ({"type": "LineString", "coordinates": [[118.3, 36.8], [118.3, 36.8]]}, "cannot be repaired"),
+        (
+            {"type": "LineString", "coordinates": [[118.3, 36.8], [118.3, 36.8]]},
+            "cannot be repaired",
+        ),
         ({"type": "Polygon", "coordinates": []}, "is an empty Polygon"),
     ],
 )
@@ -313,8 +328,12 @@ def test_validate_point_accepts_a_position() -> None:
     [
         (math.nan, 36.8, "report.position: position (nan, 36.8) is not a finite number"),
         (118.3, math.inf, "is not a finite number"),
-        (36.8, 118.3, "report.position: latitude 118.3 is out of range [-90, 90]; longitude "
-                      "and latitude look swapped (send lon=118.3, lat=36.8)"),  # fmt: skip
+        (
+            36.8,
+            118.3,
+            "report.position: latitude 118.3 is out of range [-90, 90]; longitude "
+            "and latitude look swapped (send lon=118.3, lat=36.8)",
+        ),
         (181.0, 36.8, "report.position: longitude 181.0 is out of range [-180, 180]"),
         (118.3, -91.0, "report.position: latitude -91.0 is out of range"),
         ("118.3", 36.8, "report.position: longitude '118.3' is not a number"),

@@ -1,4 +1,4 @@
-"""areas and auth: districts, townships, villages, grids, households, users
+"""areas and auth: districts, townships, villages, grids, households, departments, users
 
 Revision ID: 0001
 """
@@ -58,12 +58,19 @@ def upgrade() -> None:
         _geom("POLYGON", nullable=False),
     )
     op.create_table(
+        "departments",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("code", sa.String(16), nullable=False, unique=True),
+        sa.Column("name", sa.String(100), nullable=False),
+    )
+    op.create_table(
         "users",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("username", sa.String(64), nullable=False, unique=True),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("password_hash", sa.String(200), nullable=False),
         sa.Column("phone", sa.String(20)),
+        sa.Column("department_id", sa.Integer, sa.ForeignKey("departments.id"), index=True),
         sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
@@ -91,6 +98,7 @@ def upgrade() -> None:
         sa.Column("village_id", sa.Integer, sa.ForeignKey("villages.id"), index=True),
         sa.Column("township_id", sa.Integer, sa.ForeignKey("townships.id"), index=True),
         sa.Column("address", sa.String(200), nullable=False),
+        sa.Column("address_key", sa.String(200), nullable=False, index=True),
         sa.Column("size", sa.Integer, nullable=False, server_default="1"),
         sa.Column("head_name", sa.String(50), nullable=False),
         sa.Column("id_number", sa.String(18), nullable=False),
@@ -103,6 +111,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("households", "grid_agents", "user_townships", "user_roles", "users", "grids",
+    for table in ("households", "grid_agents", "user_townships", "user_roles", "users",
+                  "departments", "grids",
                   "villages", "townships", "districts"):
         op.drop_table(table)

@@ -1,0 +1,1 @@
+"""Events: intake, routing, the case workflow, deadlines, escalation, evaluation."""

@@ -1,0 +1,497 @@
+"""GraphQL types and operations of the events domain: thin, every rule is in service.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from backend import media as photos
+from backend.api.context import Info
+from backend.api.mutations import mutate
+from backend.api.relay import Connection, Node, connection, from_global_id, pk_of, to_global_id
+from backend.api.scalars import GeoJSON, NearInput, PointInput, UserError
+from backend.areas import loaders as area_loaders
+from backend.areas.service import GridView, Near
+from backend.auth import models as auth_models
+from backend.errors import BadInput, Forbidden, NotFound
+from backend.events import loaders, models, service
+from backend.events.workflow import EVENTS
+from backend.worktime import OFFICE_HOURS
+
+if TYPE_CHECKING:
+    from backend.areas.schema import Grid, Township
+    from backend.auth.schema import User
+
+GridType = Annotated["Grid", strawberry.lazy("backend.areas.schema")]
+TownshipType = Annotated["Township", strawberry.lazy("backend.areas.schema")]
+UserType = Annotated["User", strawberry.lazy("backend.auth.schema")]
+
+EventStatus = strawberry.enum(Enum("EventStatus", {s: s for s in (
+    "REPORTED", "DISPATCHED", "ACCEPTED", "IN_PROGRESS", "SUBMITTED", "VERIFIED", "CLOSED",
+    "REJECTED", "RETURNED", "MERGED")}))
+EventAction = strawberry.enum(Enum("EventAction", {a: a for a in (
+    "ACCEPT", "DISPATCH", "RETURN", "START", "SUBMIT_RESULT", "VERIFY", "REOPEN", "CLOSE",
+    "REJECT", "ESCALATE")}))
+EventSource = strawberry.enum(Enum("EventSource", {s: s for s in service.SOURCES}))
+Rating = strawberry.enum(Enum("Rating", {r: r for r in service.RATINGS}))
+_DAY_HOURS = sum((e.hour * 60 + e.minute - s.hour * 60 - s.minute) for s, e in OFFICE_HOURS) / 60
+
+
+@strawberry.type
+class Department:
+    code: str
+    name: str
+
+    @classmethod
+    def of(cls, d: auth_models.Department) -> Department:
+        return cls(code=d.code, name=d.name)
+
+
+def _hours(amount: float, unit: str) -> float:
+    return amount * _DAY_HOURS if unit == "WORKING_DAYS" else amount
+
+
+@strawberry.type(description="A class of GB/T 30428.2 (big class 2 digits, small class 4).")
+class EventCategory:
+    code: str
+    name: str
+    self_handleable: bool
+    deadline_unit: str = strawberry.field(description="HOURS (clock) or WORKING_DAYS")
+    response: float
+    resolution: float
+    urgency: str
+    duplicate_radius_m: float
+    duplicate_window_hours: float
+    row: strawberry.Private[models.EventCategory]
+
+    @classmethod
+    def of(cls, c: models.EventCategory) -> EventCategory:
+        return cls(code=c.code, name=c.name, self_handleable=c.self_handleable,
+                   deadline_unit=c.unit, response=c.response, resolution=c.resolution,
+                   urgency=c.urgency, duplicate_radius_m=c.duplicate_radius_m,
+                   duplicate_window_hours=c.duplicate_window_h, row=c)
+
+    @strawberry.field(description="Response deadline in hours (working hours for "
+                                   "WORKING_DAYS categories).")
+    def response_hours(self) -> float:
+        return _hours(self.response, self.deadline_unit)
+
+    @strawberry.field(description="Resolution deadline in hours (working hours for "
+                                   "WORKING_DAYS categories).")
+    def resolution_hours(self) -> float:
+        return _hours(self.resolution, self.deadline_unit)
+
+    @strawberry.field
+    async def parent(self, info: Info) -> EventCategory | None:
+        if self.row.parent_id is None:
+            return None
+        return EventCategory.of(await info.context.loader(loaders.category)
+                                .load(self.row.parent_id))
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department | None:
+        if self.row.department_id is None:
+            return None
+        return Department.of(await info.context.loader(loaders.department)
+                             .load(self.row.department_id))
+
+
+@strawberry.type
+class ReportedPosition:
+    lon: float
+    lat: float
+    crs: str
+    accuracy_m: float | None
+    mocked: bool | None
+
+
+@strawberry.type
+class EventTransition:
+    action: str
+    from_status: str | None
+    to_status: str
+    at: datetime
+    note: str | None
+    lon: float | None
+    lat: float | None
+    actor_pk: strawberry.Private[int | None]
+
+    @strawberry.field
+    def actor(self, info: Info) -> UserType | None:
+        from backend.auth.schema import User
+
+        if self.actor_pk is None:
+            return None
+        return User.of(info.context.session.get(auth_models.User, self.actor_pk))
+
+
+@strawberry.type
+class EventMedia:
+    url: str
+    content_type: str
+    size: int
+
+
+@strawberry.type(description="A case (事件): a reported problem followed to its evaluation.")
+class Event(Node):
+    code: str
+    status: EventStatus
+    source: EventSource
+    description: str
+    address_text: str | None
+    routing: str = strawberry.field(description="GRID, SNAPPED (nearest grid within 500 m), "
+                                                "UNROUTED (township or district queue), "
+                                                "UNLOCATED (address not found)")
+    geocoded: bool
+    near_boundary: bool = strawberry.field(description="within the accuracy radius (or 30 m) "
+                                                       "of another grid: check the routing")
+    snap_distance_m: float | None
+    urgency: str
+    escalation_level: int
+    reported_at: datetime
+    response_due_at: datetime
+    deadline: datetime = strawberry.field(description="the resolution deadline")
+    closed_at: datetime | None
+    rating: Rating | None
+    rating_comment: str | None
+    row: strawberry.Private[models.Event]
+
+    @classmethod
+    def of(cls, e: models.Event) -> Event:
+        return cls(
+            id=to_global_id("Event", e.id), code=f"SJ{e.reported_at:%Y%m%d}{e.id:07d}",
+            status=EventStatus(e.status), source=EventSource(e.source),
+            description=e.description, address_text=e.address_text, routing=e.routing,
+            geocoded=e.geocoded, near_boundary=e.near_boundary,
+            snap_distance_m=e.snap_distance_m, urgency=e.urgency,
+            escalation_level=e.escalation_level, reported_at=e.reported_at,
+            response_due_at=e.response_due_at, deadline=e.resolution_due_at,
+            closed_at=e.closed_at, rating=Rating(e.rating) if e.rating else None,
+            rating_comment=e.rating_comment, row=e)
+
+    @strawberry.field(description="Open and past its response or resolution deadline, now.")
+    def overdue(self, info: Info) -> bool:
+        return service.is_overdue(self.row, info.context.settings.clock())
+
+    @strawberry.field
+    async def category(self, info: Info) -> EventCategory:
+        return EventCategory.of(await info.context.loader(loaders.category)
+                                .load(self.row.category_id))
+
+    @strawberry.field(description="Where it is (WGS-84), null while unlocated.")
+    async def location(self, info: Info) -> GeoJSON | None:
+        if self.row.routing == "UNLOCATED":
+            return None
+        return await info.context.loader(loaders.location).load(self.row.id)
+
+    @strawberry.field(description="The position as the phone sent it (evidence).")
+    def reported_position(self) -> ReportedPosition | None:
+        e = self.row
+        if e.orig_lon is None:
+            return None
+        return ReportedPosition(lon=e.orig_lon, lat=e.orig_lat, crs=e.orig_crs,
+                                accuracy_m=e.accuracy_m, mocked=e.mocked)
+
+    @strawberry.field
+    async def grid(self, info: Info) -> GridType | None:
+        from backend.areas.schema import Grid
+
+        if self.row.grid_id is None:
+            return None
+        g = (await info.context.loader(area_loaders.grid).load(self.row.grid_id))
+        return Grid.of(GridView(g, info.context.caller.sees_grid(g.id, g.township_id)))
+
+    @strawberry.field
+    async def township(self, info: Info) -> TownshipType | None:
+        from backend.areas.schema import Township
+
+        if self.row.township_id is None:
+            return None
+        return Township.of(await info.context.loader(area_loaders.township)
+                           .load(self.row.township_id))
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department | None:
+        if self.row.department_id is None:
+            return None
+        return Department.of(await info.context.loader(loaders.department)
+                             .load(self.row.department_id))
+
+    @strawberry.field(description="The handler; null while in a department's queue.")
+    async def assignee(self, info: Info) -> UserType | None:
+        from backend.auth.schema import User
+
+        if self.row.assignee_id is None:
+            return None
+        return User.of(await info.context.loader(loaders.user).load(self.row.assignee_id))
+
+    @strawberry.field
+    async def duplicate_of(self, info: Info) -> Event | None:
+        if self.row.duplicate_of_id is None:
+            return None
+        return Event.of(await info.context.loader(loaders.event).load(self.row.duplicate_of_id))
+
+    @strawberry.field(description="Every step, oldest first; never edited.")
+    async def history(self, info: Info) -> list[EventTransition]:
+        rows = await info.context.loader(loaders.history).load(self.row.id)
+        return [EventTransition(action=t.action, from_status=t.from_status,
+                                to_status=t.to_status, at=t.at, note=t.note, lon=t.lon,
+                                lat=t.lat, actor_pk=t.actor_id) for t in rows]
+
+    @strawberry.field
+    async def media(self, info: Info) -> list[EventMedia]:
+        rows = await info.context.loader(loaders.media).load(self.row.id)
+        return [EventMedia(url=f"/media/{m.name}", content_type=m.content_type, size=m.size)
+                for m in rows]
+
+    @strawberry.field(description="What the caller may do next.")
+    def allowed_actions(self, info: Info) -> list[EventAction]:
+        rel = service.relations(info.context.caller, self.row)
+        return [EventAction(a) for a in dict.fromkeys(EVENTS.allowed(self.row.status, rel))
+                if a in EventAction.__members__]
+
+
+@strawberry.input
+class EventFilter:
+    status: list[EventStatus] | None = None
+    category_code: str | None = None
+    township_id: strawberry.ID | None = None
+    grid_id: strawberry.ID | None = None
+    bbox: list[float] | None = strawberry.field(default=None,
+                                                description="[minLon, minLat, maxLon, maxLat]")
+    near: NearInput | None = None
+    overdue: bool | None = None
+    from_: datetime | None = strawberry.field(default=None, name="from")
+    to: datetime | None = None
+
+
+@strawberry.input
+class ReportEventInput:
+    client_id: strawberry.ID
+    category_code: str
+    description: str
+    location: PointInput | None = None
+    address_text: str | None = None
+    source: EventSource = EventSource.APP  # type: ignore[attr-defined]
+    media: list[Upload] | None = None
+    acknowledge_duplicate: bool = False
+
+
+@strawberry.type
+class ReportEventPayload:
+    event: Event | None
+    duplicate_of: Event | None = strawberry.field(description="the open event this report "
+                                                              "was merged into, if it was")
+    neighbour_grids: list[str] = strawberry.field(description="codes of grids within the "
+                                                              "accuracy radius (or 30 m)")
+    errors: list[UserError]
+
+
+@strawberry.input
+class DispatchTarget:
+    grid_id: strawberry.ID | None = None
+    department_code: str | None = None
+    assignee_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class EventPayload:
+    event: Event | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="Exactly one of the three.")
+class StatsScope:
+    district_id: strawberry.ID | None = None
+    township_id: strawberry.ID | None = None
+    grid_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class StatusCount:
+    status: EventStatus
+    count: int
+
+
+@strawberry.type(description="Counts and the rates of the 4×100% (DOMAIN.md); a rate is "
+                             "null when its denominator is 0.")
+class Stats:
+    total: int
+    by_status: list[StatusCount]
+    acceptance_rate: float | None
+    dispatch_rate: float | None
+    feedback_rate: float | None
+    supervision_rate: float | None
+    on_time_rate: float | None
+    resolution_rate: float | None
+    satisfaction_rate: float | None
+    evaluated_count: int
+    unsatisfied_count: int
+    avg_handling_minutes: float | None
+    overdue_count: int
+
+
+def _uuid(value: str) -> str:
+    import uuid
+
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise BadInput(f"clientId {value!r} is not a UUID", "clientId") from None
+
+
+async def _read_media(files: list[Upload] | None) -> list[photos.Photo]:
+    if not files:
+        return []
+    if len(files) > photos.MAX_FILES:
+        raise BadInput(f"at most {photos.MAX_FILES} photos, got {len(files)}", "media")
+    return photos.check_photos([(getattr(f, "filename", "photo"), await f.read())
+                                for f in files])
+
+
+@strawberry.type
+class EventsQuery:
+    @strawberry.field(description="Events in the caller's jurisdiction, newest first.")
+    def events(self, info: Info, filter: EventFilter | None = None, first: int | None = None,
+               after: str | None = None) -> Connection[Event]:
+        c = info.context
+        f = filter or EventFilter()
+        sf = service.EventFilter(
+            statuses=tuple(s.value for s in f.status or ()), category_code=f.category_code,
+            township_id=pk_of(f.township_id, "Township", "filter.townshipId"),
+            grid_id=pk_of(f.grid_id, "Grid", "filter.gridId"),
+            bbox=tuple(f.bbox) if f.bbox is not None else None,
+            near=Near(f.near.point.to_position(), f.near.radius_m) if f.near else None,
+            overdue=f.overdue, reported_from=f.from_, reported_to=f.to)
+        page = service.list_events(c.session, c.caller, sf, c.settings.clock(), first, after,
+                                   c.settings.max_page)
+        return connection(page, Event.of)
+
+    @strawberry.field
+    def event_categories(self, info: Info) -> list[EventCategory]:
+        return [EventCategory.of(c) for c in service.categories(info.context.session)]
+
+    @strawberry.field(description="Events reported in [from, to) in a scope.")
+    def stats(self, info: Info, scope: StatsScope,
+              from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+              to: datetime | None = None) -> Stats:
+        c = info.context
+        given = [x for x in (scope.district_id, scope.township_id, scope.grid_id) if x]
+        if len(given) != 1:
+            raise BadInput("scope takes exactly one of districtId, townshipId, gridId", "scope")
+        if scope.district_id and not c.caller.district_wide:
+            if c.caller.is_public:
+                from backend.errors import Unauthenticated
+
+                raise Unauthenticated("log in to see statistics")
+            raise Forbidden("district statistics are for district roles")
+        pk_of(scope.district_id, "District", "scope.districtId")
+        grid_id = pk_of(scope.grid_id, "Grid", "scope.gridId")
+        if grid_id is not None:
+            from backend.areas.service import get_grid
+
+            if get_grid(c.session, c.caller, grid_id) is None:
+                raise NotFound("no such grid", "scope.gridId")
+        s = service.stats(c.session, c.caller, pk_of(scope.township_id, "Township",
+                                                     "scope.townshipId"),
+                          grid_id, from_, to, c.settings.clock())
+        return Stats(
+            total=s.total, by_status=[StatusCount(status=EventStatus(k), count=v)
+                                      for k, v in sorted(s.by_status.items())],
+            acceptance_rate=s.acceptance_rate, dispatch_rate=s.dispatch_rate,
+            feedback_rate=s.feedback_rate, supervision_rate=s.supervision_rate,
+            on_time_rate=s.on_time_rate, resolution_rate=s.resolution_rate,
+            satisfaction_rate=s.satisfaction_rate, evaluated_count=s.evaluated,
+            unsatisfied_count=s.unsatisfied, avg_handling_minutes=s.avg_handling_minutes,
+            overdue_count=s.overdue_count)
+
+
+@strawberry.type
+class EventsMutation:
+    @strawberry.mutation(description="Report a problem: routed by location and category, "
+                                      "merged into an open duplicate unless acknowledged. "
+                                      "Idempotent on clientId.")
+    async def report_event(self, info: Info, input: ReportEventInput) -> ReportEventPayload:
+        c = info.context
+        files: list[photos.Photo] = []
+
+        def work() -> service.Reported:
+            inp = service.ReportInput(
+                client_id=_uuid(input.client_id), category_code=input.category_code,
+                description=input.description, source=input.source.value,
+                position=input.location.to_position() if input.location else None,
+                address_text=input.address_text,
+                acknowledge_duplicate=input.acknowledge_duplicate,
+                media_digests=tuple(p.digest for p in files))
+            now = c.settings.clock()
+            done = service.report(c.session, c.caller, inp, now)
+            if files and not done.replayed:
+                photos.store(files, c.settings.media_dir)
+                for p in files:
+                    c.session.add(models.EventMedia(event_id=done.event.id, name=p.name,
+                                                    content_type=p.content_type,
+                                                    size=len(p.data), at=now))
+            return done
+
+        try:
+            files = await _read_media(input.media)
+        except BadInput as e:
+            return ReportEventPayload(event=None, duplicate_of=None, neighbour_grids=[],
+                                      errors=[UserError(field=e.field, code=e.code,
+                                                        message=e.message)])
+        done, errors = mutate(info, work)
+        if done is None:
+            return ReportEventPayload(event=None, duplicate_of=None, neighbour_grids=[],
+                                      errors=errors)
+        return ReportEventPayload(
+            event=Event.of(done.event),
+            duplicate_of=Event.of(done.duplicate_of) if done.duplicate_of else None,
+            neighbour_grids=done.neighbours, errors=[])
+
+    @strawberry.mutation(description="Take one step of the workflow (see the README's table).")
+    def transition_event(self, info: Info, id: strawberry.ID, action: EventAction,
+                         note: str | None = None, location: PointInput | None = None,
+                         target: DispatchTarget | None = None) -> EventPayload:
+        c = info.context
+
+        def work() -> models.Event:
+            t = None
+            if target is not None:
+                t = service.Target(
+                    grid_id=pk_of(target.grid_id, "Grid", "target.gridId"),
+                    department_code=target.department_code,
+                    assignee_id=pk_of(target.assignee_id, "User", "target.assigneeId"))
+            return service.transition(c.session, c.caller, _event_pk(id), action.value, note,
+                                      location.to_position() if location else None, t,
+                                      c.settings.clock())
+
+        e, errors = mutate(info, work)
+        return EventPayload(event=Event.of(e) if e else None, errors=errors)
+
+    @strawberry.mutation(description="The reporter rates a closed case; UNSATISFIED reopens "
+                                      "it for rectification.")
+    def evaluate_event(self, info: Info, id: strawberry.ID, rating: Rating,
+                       comment: str | None = None) -> EventPayload:
+        c = info.context
+        e, errors = mutate(info, lambda: service.evaluate(
+            c.session, c.caller, _event_pk(id), rating.value, comment, c.settings.clock()))
+        return EventPayload(event=Event.of(e) if e else None, errors=errors)
+
+
+def _event_pk(gid: str) -> int:
+    kind, pk = from_global_id(gid)
+    if kind != "Event":
+        raise BadInput(f"expected an Event id, got a {kind} id", "id")
+    return pk
+
+
+def _event_node(info: Info, pk: int) -> Event | None:
+    e = service.get_event(info.context.session, info.context.caller, pk)
+    return Event.of(e) if e else None
+
+
+NODES = {"Event": _event_node}

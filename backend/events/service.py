@@ -1,0 +1,672 @@
+"""Rules of the events domain: intake, routing, duplicates, the workflow, deadlines,
+escalation, evaluation, queries and statistics (DOMAIN.md, "The event workflow")."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import orjson
+from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, defer
+from sqlalchemy.sql.elements import ColumnElement
+
+from backend.areas import service as areas
+from backend.areas.models import Grid
+from backend.auth.models import Department
+from backend.auth.service import Caller
+from backend.db import spatial
+from backend.db.paging import Page, keyset_page
+from backend.errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    Unauthenticated,
+)
+from backend.events.models import (
+    CalendarDay,
+    Event,
+    EventCategory,
+    EventEvaluation,
+    EventMedia,
+    EventTransition,
+)
+from backend.events.workflow import EVENTS, OPEN
+from backend.positions import Position, check_radius
+from backend.tasks import service as tasks
+from backend.worktime import WorkCalendar, deadline
+
+SOURCES = ("APP", "HOTLINE", "CITIZEN", "SENSOR", "INSPECTION")
+RATINGS = ("SATISFIED", "BASICALLY_SATISFIED", "UNSATISFIED")
+MAX_DESCRIPTION = 4000
+SNAP_M = 500.0  # a point in no grid goes to the nearest grid within this distance
+BOUNDARY_M = 30.0  # nearer than this (or the accuracy radius) to another grid: ambiguous
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    client_id: str
+    category_code: str
+    description: str
+    source: str
+    position: Position | None = None
+    address_text: str | None = None
+    acknowledge_duplicate: bool = False
+    media_digests: tuple[str, ...] = ()  # sha256 of each attached file, part of the request
+
+    def request_hash(self) -> str:
+        p = self.position
+        body = [self.category_code, self.description, self.source, self.address_text,
+                self.acknowledge_duplicate, list(self.media_digests),
+                p and [p.lon, p.lat, p.crs.value, p.accuracy_m, p.mocked]]
+        return hashlib.sha256(json.dumps(body, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class Reported:
+    event: Event
+    duplicate_of: Event | None
+    replayed: bool = False
+    neighbours: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a dispatcher sends a case: a grid (its agent), a department, or a person."""
+
+    grid_id: int | None = None
+    department_code: str | None = None
+    assignee_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    statuses: tuple[str, ...] = ()
+    category_code: str | None = None
+    township_id: int | None = None
+    grid_id: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    near: areas.Near | None = None
+    overdue: bool | None = None
+    reported_from: datetime | None = None
+    reported_to: datetime | None = None
+
+
+# --- reading ---------------------------------------------------------------------------
+
+def calendar(session: Session) -> WorkCalendar:
+    return WorkCalendar({d.day: d.workday for d in session.scalars(select(CalendarDay))})
+
+
+def category_by_code(session: Session, code: str) -> EventCategory:
+    cat = session.scalar(select(EventCategory).where(EventCategory.code == code))
+    if cat is None:
+        raise NotFound(f"no event category {code!r}", "categoryCode")
+    if cat.parent_id is None:
+        raise BadInput(f"{code} {cat.name} is a big class: report with one of its small "
+                       "classes", "categoryCode")
+    return cat
+
+
+def categories(session: Session) -> list[EventCategory]:
+    return list(session.scalars(select(EventCategory).order_by(EventCategory.code)))
+
+
+def is_overdue(e: Event, now: datetime) -> bool:
+    if e.status not in OPEN:
+        return False
+    return now > e.resolution_due_at or (e.accepted_at is None and now > e.response_due_at)
+
+
+def _overdue_sql(now: datetime) -> ColumnElement:
+    return and_(Event.status.in_(OPEN),
+                or_(Event.resolution_due_at < now,
+                    and_(Event.accepted_at.is_(None), Event.response_due_at < now)))
+
+
+def _scope(caller: Caller) -> ColumnElement:
+    """The events a caller may see."""
+    if caller.district_wide:
+        return true()
+    if caller.is_public:
+        return false()
+    conds = [Event.reporter_id == caller.user_id, Event.assignee_id == caller.user_id]
+    if caller.township_ids:
+        conds.append(Event.township_id.in_(caller.township_ids))
+    if caller.grid_ids:
+        conds.append(Event.grid_id.in_(caller.grid_ids))
+    if "DEPARTMENT" in caller.roles and caller.department_id is not None:
+        conds.append(Event.department_id == caller.department_id)
+    return or_(*conds)
+
+
+def sees(caller: Caller, e: Event) -> bool:
+    return (caller.district_wide
+            or (caller.user_id is not None and caller.user_id in (e.reporter_id, e.assignee_id))
+            or e.township_id in caller.township_ids or e.grid_id in caller.grid_ids
+            or ("DEPARTMENT" in caller.roles and caller.department_id is not None
+                and e.department_id == caller.department_id))
+
+
+def get_event(session: Session, caller: Caller, event_id: int) -> Event | None:
+    e = session.get(Event, event_id, options=[defer(Event.geom)])
+    if e is None:
+        return None
+    if not sees(caller, e):
+        raise Forbidden("this event is outside your jurisdiction")
+    return e
+
+
+def list_events(session: Session, caller: Caller, f: EventFilter, now: datetime,
+                first: int | None, after: str | None, max_page: int) -> Page[Event]:
+    """Newest first."""
+    if caller.is_public:
+        raise Unauthenticated("log in to see events")
+    d = spatial.dialect_of(session)
+    stmt = select(Event).options(defer(Event.geom)).where(_scope(caller))
+    if f.statuses:
+        stmt = stmt.where(Event.status.in_(f.statuses))
+    if f.category_code:
+        ids = select(EventCategory.id).where(EventCategory.code.startswith(f.category_code))
+        stmt = stmt.where(Event.category_id.in_(ids))
+    if f.township_id is not None:
+        stmt = stmt.where(Event.township_id == f.township_id)
+    if f.grid_id is not None:
+        stmt = stmt.where(Event.grid_id == f.grid_id)
+    if f.bbox is not None:
+        stmt = stmt.where(spatial.in_bbox(Event.__table__, _checked_bbox(f.bbox), d))
+    if f.near is not None:
+        lon, lat = f.near.position.wgs84("near.point")
+        stmt = stmt.where(spatial.within_m(Event.__table__, lon, lat,
+                                           check_radius(f.near.radius_m, "near.radiusM"), d))
+    if f.overdue is not None:
+        stmt = stmt.where(_overdue_sql(now) if f.overdue else ~_overdue_sql(now))
+    if f.reported_from is not None:
+        stmt = stmt.where(Event.reported_at >= f.reported_from)
+    if f.reported_to is not None:
+        stmt = stmt.where(Event.reported_at < f.reported_to)
+    return keyset_page(session, stmt, Event.id, first, after, max_page, lambda e: e.id,
+                       descending=True)
+
+
+def _checked_bbox(b: Sequence[float]) -> tuple[float, float, float, float]:
+    if len(b) != 4:
+        raise BadInput("bbox is [minLon, minLat, maxLon, maxLat]", "bbox")
+    x0, y0, x1, y1 = b
+    for lon, lat in ((x0, y0), (x1, y1)):
+        Position(lon, lat).wgs84("bbox")
+    if x0 > x1 or y0 > y1:
+        raise BadInput("bbox must be [minLon, minLat, maxLon, maxLat] with min <= max", "bbox")
+    return x0, y0, x1, y1
+
+
+def history(session: Session, event_ids: Sequence[int]) -> list[list[EventTransition]]:
+    out: dict[int, list[EventTransition]] = {i: [] for i in event_ids}
+    for t in session.scalars(select(EventTransition).where(EventTransition.event_id
+                                                           .in_(event_ids))
+                             .order_by(EventTransition.id)):
+        out[t.event_id].append(t)
+    return [out[i] for i in event_ids]
+
+
+def media(session: Session, event_ids: Sequence[int]) -> list[list[EventMedia]]:
+    out: dict[int, list[EventMedia]] = {i: [] for i in event_ids}
+    for m in session.scalars(select(EventMedia).where(EventMedia.event_id.in_(event_ids))
+                             .order_by(EventMedia.id)):
+        out[m.event_id].append(m)
+    return [out[i] for i in event_ids]
+
+
+def categories_by_ids(session: Session, ids: Sequence[int]) -> list[EventCategory | None]:
+    rows = {c.id: c for c in session.scalars(select(EventCategory)
+                                             .where(EventCategory.id.in_(ids)))}
+    return [rows.get(i) for i in ids]
+
+
+def departments_by_ids(session: Session, ids: Sequence[int]) -> list[Department | None]:
+    rows = {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(ids)))}
+    return [rows.get(i) for i in ids]
+
+
+def events_by_ids(session: Session, ids: Sequence[int]) -> list[Event | None]:
+    rows = {e.id: e for e in session.scalars(select(Event).options(defer(Event.geom))
+                                             .where(Event.id.in_(ids)))}
+    return [rows.get(i) for i in ids]
+
+
+def locations_by_ids(session: Session, ids: Sequence[int]) -> list[dict | None]:
+    d = spatial.dialect_of(session)
+    rows = dict(session.execute(select(Event.id, spatial.as_geojson(Event.__table__, d))
+                                .where(Event.id.in_(ids))).all())
+    return [orjson.loads(rows[i]) if rows.get(i) else None for i in ids]
+
+
+# --- intake and routing ----------------------------------------------------------------
+
+@dataclass
+class Routing:
+    routing: str
+    lon: float | None = None
+    lat: float | None = None
+    geocoded: bool = False
+    grid: areas.GridLike | None = None
+    township_id: int | None = None
+    snap_distance_m: float | None = None
+    neighbours: list[str] = field(default_factory=list)
+
+
+def route(session: Session, caller: Caller, inp: ReportInput) -> Routing:
+    """Where a report lands: its covering grid; else the nearest grid within 500 m; else the
+    township (or district) queue; an address alone is geocoded against the household
+    register, and an unmatched one waits unlocated in the township queue."""
+    geocoded = False
+    if inp.position is not None:
+        lon, lat = inp.position.wgs84("location")
+    else:
+        found = areas.geocode_address(session, inp.address_text or "")
+        if found is None:
+            township = (next(iter(caller.township_ids)) if len(caller.township_ids) == 1
+                        else areas.township_named_in(session, inp.address_text or ""))
+            return Routing("UNLOCATED", township_id=township)
+        (lon, lat), geocoded = found, True
+    grid = areas.covering_grid(session, lon, lat)
+    if grid is not None:
+        radius = max(BOUNDARY_M, (inp.position.accuracy_m or 0) if inp.position else 0)
+        neighbours = [c for c in areas.grids_within(session, lon, lat, radius) if c != grid.code]
+        return Routing("GRID", lon, lat, geocoded, grid, grid.township_id, None, neighbours)
+    near = areas.nearest_grid(session, lon, lat, SNAP_M)
+    if near is not None:
+        grid, distance = near
+        return Routing("SNAPPED", lon, lat, geocoded, grid, grid.township_id, distance)
+    return Routing("UNROUTED", lon, lat, geocoded,
+                   township_id=areas.covering_township(session, lon, lat))
+
+
+def _check_report(caller: Caller, inp: ReportInput) -> None:
+    if inp.source not in SOURCES:
+        raise BadInput(f"unknown source {inp.source}: use one of {', '.join(SOURCES)}", "source")
+    if caller.is_public and inp.source != "CITIZEN":
+        raise Forbidden("the public reports with source CITIZEN")
+    if inp.source == "SENSOR" and not caller.district_wide:
+        raise Forbidden("SENSOR reports come from devices (ingestDeviceAlarm)")
+    if not inp.description.strip():
+        raise BadInput("describe the problem", "description")
+    if len(inp.description) > MAX_DESCRIPTION:
+        raise BadInput(f"description is {len(inp.description)} characters; at most "
+                       f"{MAX_DESCRIPTION}", "description")
+    if inp.position is None and not (inp.address_text or "").strip():
+        raise BadInput("give a location or an addressText", "location")
+    if inp.address_text is not None and len(inp.address_text) > 300:
+        raise BadInput("addressText is over 300 characters", "addressText")
+
+
+def _replay(session: Session, inp: ReportInput) -> Reported | None:
+    """The first answer to a clientId sent again with the same input; CONFLICT otherwise."""
+    e = session.scalar(select(Event).where(Event.client_id == inp.client_id))
+    if e is None:
+        return None
+    if e.request_hash != inp.request_hash():
+        raise Conflict(f"clientId {inp.client_id} was already used for a different report",
+                       "clientId")
+    dup = session.get(Event, e.duplicate_of_id) if e.duplicate_of_id else None
+    return Reported(e, dup, replayed=True)
+
+
+def find_duplicate(session: Session, cat: EventCategory, lon: float, lat: float,
+                   now: datetime) -> Event | None:
+    """An open event of the same category within its radius and window, nearest first."""
+    if cat.duplicate_radius_m <= 0 or cat.duplicate_window_h <= 0:
+        return None
+    d = spatial.dialect_of(session)
+    t = Event.__table__
+    return session.scalar(
+        select(Event).options(defer(Event.geom))
+        .where(Event.category_id == cat.id, Event.status.in_(OPEN),
+               Event.reported_at >= now - timedelta(hours=cat.duplicate_window_h),
+               spatial.within_m(t, lon, lat, cat.duplicate_radius_m, d))
+        .order_by(spatial.distance_m(t, lon, lat, d), Event.id).limit(1))
+
+
+def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) -> Reported:
+    """Take a report, route it, open its case (or merge it into an open duplicate); the
+    caller commits. Idempotent on clientId."""
+    _check_report(caller, inp)
+    if (replayed := _replay(session, inp)) is not None:
+        return replayed
+    cat = category_by_code(session, inp.category_code)
+    r = route(session, caller, inp)
+    cal = calendar(session)
+    resolution_due = deadline(now, cat.resolution, cat.unit, cal)
+    p = inp.position
+    e = Event(
+        client_id=inp.client_id, request_hash=inp.request_hash(), source=inp.source,
+        category_id=cat.id, description=inp.description, address_text=inp.address_text,
+        geom=f"SRID=4326;POINT({r.lon!r} {r.lat!r})" if r.lon is not None else None,
+        orig_lon=p.lon if p else None, orig_lat=p.lat if p else None,
+        orig_crs=p.crs.value if p else None, accuracy_m=p.accuracy_m if p else None,
+        mocked=p.mocked if p else None, routing=r.routing, geocoded=r.geocoded,
+        snap_distance_m=r.snap_distance_m, near_boundary=bool(r.neighbours),
+        grid_id=r.grid.id if r.grid else None, village_id=r.grid.village_id if r.grid else None,
+        township_id=r.township_id, department_id=cat.department_id, assignee_id=None,
+        reporter_id=caller.user_id, status="REPORTED", urgency=cat.urgency,
+        self_handleable=cat.self_handleable, escalation_level=0, reported_at=now,
+        response_due_at=deadline(now, cat.response, cat.unit, cal),
+        resolution_due_at=resolution_due,
+        escalate2_at=deadline(now, 2 * cat.resolution, cat.unit, cal),
+    )
+    duplicate = None
+    if r.lon is not None and not inp.acknowledge_duplicate:
+        duplicate = find_duplicate(session, cat, r.lon, r.lat, now)
+    session.add(e)
+    try:
+        session.flush()
+    except IntegrityError:  # the same clientId committed meanwhile by a retry
+        session.rollback()
+        if (replayed := _replay(session, inp)) is not None:
+            return replayed
+        raise
+    position = (p.lon, p.lat) if p else (None, None)
+    _record(session, e, "REPORT", None, "REPORTED", caller.user_id, now, None, *position,
+            {"routing": r.routing, "grid": r.grid.code if r.grid else None,
+             "neighbours": r.neighbours, "snapDistanceM": r.snap_distance_m})
+    if duplicate is not None:
+        e.duplicate_of_id = duplicate.id
+        _move(session, e, "MERGE", "MERGED", None, now, f"merged into event {duplicate.id}",
+              data={"into": duplicate.id})
+        return Reported(e, duplicate, neighbours=r.neighbours)
+    _auto_dispatch(session, e, r, now)
+    return Reported(e, None, neighbours=r.neighbours)
+
+
+def _auto_dispatch(session: Session, e: Event, r: Routing, now: datetime) -> None:
+    """To the grid's least-loaded agent when the category is self-handleable, else to the
+    department's queue; unlocated cases, and self-handleable ones with no grid or agent,
+    wait in the township (or district) queue for a dispatcher."""
+    if r.routing == "UNLOCATED":
+        return
+    if e.self_handleable:
+        agent = tasks.least_loaded_agent(session, r.grid.id) if r.grid else None
+        if agent is None:
+            return
+        _dispatch(session, e, now, None, agent_id=agent, department_id=e.department_id,
+                  note="routed to the grid's agent")
+    elif e.department_id is not None:
+        _dispatch(session, e, now, None, agent_id=None, department_id=e.department_id,
+                  note="routed to the department")
+
+
+def _dispatch(session: Session, e: Event, now: datetime, actor_id: int | None, *,
+              agent_id: int | None, department_id: int | None, note: str | None,
+              data: dict | None = None) -> None:
+    tasks.close_tasks(session, "EVENT", e.id, "CANCELLED", now)
+    e.assignee_id, e.department_id = agent_id, department_id
+    _move(session, e, "DISPATCH", "DISPATCHED", actor_id, now, note,
+          data={"assignee": agent_id, "department": department_id, **(data or {})})
+    if agent_id is not None:
+        _open_task(session, e, agent_id, now)
+
+
+def _open_task(session: Session, e: Event, user_id: int, now: datetime) -> None:
+    lon = lat = None
+    if e.geom is not None:
+        loc = locations_by_ids(session, [e.id])[0]
+        lon, lat = loc["coordinates"] if loc else (None, None)
+    tasks.open_task(session, "EVENT", e.id, user_id, e.resolution_due_at, now, e.township_id,
+                    lon, lat)
+
+
+# --- the workflow ------------------------------------------------------------------------
+
+def relations(caller: Caller, e: Event) -> frozenset[str]:
+    rel = set()
+    if caller.user_id is not None:
+        if caller.user_id == e.assignee_id:
+            rel.add("assignee")
+        elif caller.user_id == e.reporter_id:
+            rel.add("reporter")
+    if "DEPARTMENT" in caller.roles and e.department_id is not None \
+            and caller.department_id == e.department_id and e.assignee_id is None:
+        rel.add("department")
+    if "DISPATCHER" in caller.roles and e.township_id in caller.township_ids:
+        rel.add("dispatcher")
+    rel |= {r.lower() for r in caller.roles & {"SUPERVISOR", "ADMIN"}}
+    return frozenset(rel)
+
+
+_STEP_TIMES = {"DISPATCHED": "dispatched_at", "ACCEPTED": "accepted_at",
+               "SUBMITTED": "submitted_at", "VERIFIED": "verified_at"}
+
+
+def _record(session: Session, e: Event, action: str, before: str | None, after: str,
+            actor_id: int | None, now: datetime, note: str | None, lon: float | None = None,
+            lat: float | None = None, data: dict | None = None) -> None:
+    session.add(EventTransition(event_id=e.id, action=action, from_status=before,
+                                to_status=after, actor_id=actor_id, at=now, note=note,
+                                lon=lon, lat=lat,
+                                data=json.dumps(data, ensure_ascii=False) if data else None))
+
+
+def _move(session: Session, e: Event, action: str, after: str, actor_id: int | None,
+          now: datetime, note: str | None, position: tuple[float, float] | None = None,
+          data: dict | None = None) -> None:
+    before = e.status
+    e.status = after
+    if (column := _STEP_TIMES.get(after)) and getattr(e, column) is None:
+        setattr(e, column, now)
+    if after == "CLOSED":
+        e.closed_at = now  # the latest closing
+    _record(session, e, action, before, after, actor_id, now, note,
+            *(position or (None, None)), data)
+
+
+def transition(session: Session, caller: Caller, event_id: int, action: str,
+               note: str | None, position: Position | None, target: Target | None,
+               now: datetime) -> Event:
+    """Take one action on a case, if the table allows it to this caller; the caller commits."""
+    e = session.get(Event, event_id, options=[defer(Event.geom)], with_for_update=True)
+    if e is None:
+        raise NotFound(f"no event {event_id}", "id")
+    if not sees(caller, e):
+        raise Forbidden("this event is outside your jurisdiction")
+    where = position.wgs84("location") if position else None
+    if note is not None and len(note) > MAX_DESCRIPTION:
+        raise BadInput(f"note is over {MAX_DESCRIPTION} characters", "note")
+    after = EVENTS.apply(e.status, action, relations(caller, e))
+    if action == "REJECT" and not (note or "").strip():
+        raise BadInput("say why the case is rejected", "note")
+    if action == "DISPATCH":
+        _redispatch(session, caller, e, target, note, now)
+        return e
+    if action == "ESCALATE":
+        e.escalation_level += 1
+    if action == "ACCEPT" and e.assignee_id is None:  # a department clerk takes the case
+        e.assignee_id = caller.user_id
+    _move(session, e, action, after, caller.user_id, now, note, where,
+          {"level": e.escalation_level} if action == "ESCALATE" else None)
+    _update_tasks(session, e, action, caller, now)
+    return e
+
+
+def _redispatch(session: Session, caller: Caller, e: Event, target: Target | None,
+                note: str | None, now: datetime) -> None:
+    """A dispatcher sends the case on: to another grid (its agent), a department, or a
+    person. The routing history stays in the transitions."""
+    if target is None or (target.grid_id, target.department_code, target.assignee_id) == (
+            None, None, None):
+        raise BadInput("DISPATCH needs a target: gridId, departmentCode or assigneeId", "target")
+    before = {"grid": e.grid_id, "department": e.department_id, "assignee": e.assignee_id}
+    agent_id, department_id = None, e.department_id
+    if target.grid_id is not None:
+        grid = session.get(Grid, target.grid_id)
+        if grid is None:
+            raise NotFound(f"no grid {target.grid_id}", "target.gridId")
+        if not caller.sees_grid(grid.id, grid.township_id):
+            raise Forbidden("that grid is outside your jurisdiction")
+        e.grid_id, e.village_id, e.township_id = grid.id, grid.village_id, grid.township_id
+        agent_id = tasks.least_loaded_agent(session, grid.id)
+        if agent_id is None and target.department_code is None:
+            raise BadInput(f"grid {grid.code} has no agent: send it to a department",
+                           "target.gridId")
+    if target.department_code is not None:
+        department_id = session.scalar(select(Department.id)
+                                       .where(Department.code == target.department_code))
+        if department_id is None:
+            raise NotFound(f"no department {target.department_code}", "target.departmentCode")
+        agent_id = None if target.grid_id is None else agent_id
+    if target.assignee_id is not None:
+        agent_id = target.assignee_id
+    _dispatch(session, e, now, caller.user_id, agent_id=agent_id, department_id=department_id,
+              note=note, data={"before": before})
+
+
+def _update_tasks(session: Session, e: Event, action: str, caller: Caller,
+                  now: datetime) -> None:
+    if action in ("SUBMIT_RESULT", "RETURN"):
+        tasks.close_tasks(session, "EVENT", e.id, "DONE" if action == "SUBMIT_RESULT"
+                          else "CANCELLED", now)
+        if action == "RETURN":
+            e.assignee_id = None
+    elif action in ("CLOSE", "REJECT"):
+        tasks.close_tasks(session, "EVENT", e.id, "CANCELLED", now)
+    elif action == "ACCEPT" and e.assignee_id is not None:
+        has_task = session.scalar(select(func.count()).select_from(tasks.Task).where(
+            tasks.Task.kind == "EVENT", tasks.Task.subject_id == e.id,
+            tasks.Task.status == "OPEN"))
+        if not has_task:
+            _open_task(session, e, e.assignee_id, now)
+    elif action == "REOPEN" and e.assignee_id is not None:
+        _open_task(session, e, e.assignee_id, now)
+
+
+def evaluate(session: Session, caller: Caller, event_id: int, rating: str,
+             comment: str | None, now: datetime) -> Event:
+    """The reporter rates a closed case; UNSATISFIED reopens it for rectification (整改)."""
+    if rating not in RATINGS:
+        raise BadInput(f"rating is one of {', '.join(RATINGS)}", "rating")
+    e = session.get(Event, event_id, options=[defer(Event.geom)], with_for_update=True)
+    if e is None:
+        raise NotFound(f"no event {event_id}", "id")
+    if caller.user_id is None or caller.user_id != e.reporter_id:
+        raise Forbidden("only the reporter evaluates a case")
+    if e.status != "CLOSED":
+        raise InvalidTransition(f"an event is evaluated once it is CLOSED; it is {e.status}",
+                                "id")
+    if e.evaluated_at is not None:
+        raise InvalidTransition("this closing has already been evaluated", "id")
+    e.rating, e.rating_comment, e.evaluated_at = rating, comment, now
+    session.add(EventEvaluation(event_id=e.id, rating=rating, comment=comment,
+                                user_id=caller.user_id, at=now))
+    _record(session, e, "EVALUATE", "CLOSED", "CLOSED", caller.user_id, now, comment,
+            data={"rating": rating})
+    if rating == "UNSATISFIED":
+        EVENTS.apply(e.status, "REOPEN", frozenset({"system"}))
+        _move(session, e, "REOPEN", "IN_PROGRESS", None, now,
+              "rectification: the reporter is unsatisfied")
+        e.evaluated_at = None  # the next closing is evaluated afresh
+        if e.assignee_id is not None:
+            _open_task(session, e, e.assignee_id, now)
+    return e
+
+
+# --- deadlines and escalation ---------------------------------------------------------------
+
+def sweep(session: Session, now: datetime) -> tuple[int, int]:
+    """Escalate overdue cases: at the deadline to the township supervision (level 1), at twice
+    it to the district (level 2), each exactly once; the caller commits."""
+    done = [0, 0]
+    for level, due in ((1, Event.resolution_due_at), (2, Event.escalate2_at)):
+        rows = session.scalars(select(Event).options(defer(Event.geom))
+                               .where(Event.status.in_(OPEN), Event.escalation_level < level,
+                                      due <= now).with_for_update()).all()
+        for e in rows:
+            while e.escalation_level < level:  # a case may skip straight past both
+                e.escalation_level += 1
+                _move(session, e, "ESCALATE", e.status, None, now,
+                      "overdue: escalated to the " + ("township supervision"
+                                                      if e.escalation_level == 1
+                                                      else "district"),
+                      data={"level": e.escalation_level})
+                done[e.escalation_level - 1] += 1
+    return done[0], done[1]
+
+
+# --- statistics ----------------------------------------------------------------------------
+
+@dataclass
+class Stats:
+    total: int
+    by_status: dict[str, int]
+    acceptance_rate: float | None
+    dispatch_rate: float | None
+    feedback_rate: float | None
+    supervision_rate: float | None
+    on_time_rate: float | None
+    resolution_rate: float | None
+    satisfaction_rate: float | None
+    evaluated: int
+    unsatisfied: int
+    avg_handling_minutes: float | None
+    overdue_count: int
+
+
+def _rate(n: int, d: int) -> float | None:
+    return n / d if d else None
+
+
+def stats(session: Session, caller: Caller, township_id: int | None, grid_id: int | None,
+          start: datetime | None, end: datetime | None, now: datetime) -> Stats:
+    """Counts and rates (DOMAIN.md) over the events reported in [start, end) in a scope;
+    merged duplicates are not cases and are left out."""
+    if caller.is_public:
+        raise Unauthenticated("log in to see statistics")
+    conds = [_scope(caller), Event.status != "MERGED"]
+    if township_id is not None:
+        if not caller.sees_township(township_id):
+            raise Forbidden("that township is outside your jurisdiction")
+        conds.append(Event.township_id == township_id)
+    if grid_id is not None:
+        conds.append(Event.grid_id == grid_id)
+    if start is not None:
+        conds.append(Event.reported_at >= start)
+    if end is not None:
+        conds.append(Event.reported_at < end)
+    by_status = dict(session.execute(select(Event.status, func.count())
+                                     .where(*conds).group_by(Event.status)).all())
+    total = sum(by_status.values())
+
+    def count(*extra: ColumnElement) -> int:
+        return session.scalar(select(func.count()).select_from(Event).where(*conds, *extra))
+
+    rejected = by_status.get("REJECTED", 0)
+    closed = by_status.get("CLOSED", 0)
+    submitted = count(Event.submitted_at.is_not(None))
+    on_time = count(Event.status == "CLOSED", Event.closed_at <= Event.resolution_due_at)
+    ratings = dict(session.execute(
+        select(EventEvaluation.rating, func.count())
+        .join(Event, Event.id == EventEvaluation.event_id)
+        .where(*conds).group_by(EventEvaluation.rating)).all())
+    evaluated = sum(ratings.values())
+    minutes = spatial.minutes_between(Event.reported_at, Event.closed_at,
+                                      spatial.dialect_of(session))
+    handling = session.scalar(select(func.avg(minutes)).where(*conds, Event.status == "CLOSED"))
+    live = Event.status != "REJECTED"  # rejected reports are not cases to handle
+    return Stats(
+        total=total, by_status=by_status,
+        acceptance_rate=_rate(count(live, Event.accepted_at.is_not(None)), total - rejected),
+        dispatch_rate=_rate(count(live, Event.dispatched_at.is_not(None)), total - rejected),
+        feedback_rate=_rate(count(live, Event.submitted_at.is_not(None)), total - rejected),
+        supervision_rate=_rate(count(Event.verified_at.is_not(None)), submitted),
+        on_time_rate=_rate(on_time, closed),
+        resolution_rate=_rate(closed, total - rejected),
+        satisfaction_rate=_rate(ratings.get("SATISFIED", 0)
+                                + ratings.get("BASICALLY_SATISFIED", 0), evaluated),
+        evaluated=evaluated, unsatisfied=ratings.get("UNSATISFIED", 0),
+        avg_handling_minutes=float(handling) if handling is not None else None,
+        overdue_count=count(_overdue_sql(now)),
+    )

@@ -1,0 +1,1 @@
+"""Tasks: the one inbox of a phone (events, service requests, reminders, inspections)."""
