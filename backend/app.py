@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -87,7 +88,7 @@ def sweep_once(sessions: sessionmaker[Session], settings: Settings) -> tuple[int
     from backend.events.service import sweep
 
     with sessions() as session:
-        done = sweep(session, settings.clock())
+        done = sweep(session, settings.clock().astimezone(UTC))
         session.commit()
         return done
 

@@ -114,17 +114,26 @@ def demo(
     households_per_grid: int = 200,
     if_absent: Annotated[bool, typer.Option(help="do nothing if the district exists")] = False,
 ) -> None:
-    """(Re)create the Linzi demo district (临淄区) in the configured database."""
+    """(Re)create the Linzi demo district (临淄区) and a year of cases. Recreating it wipes
+    the configured database (case history is append-only)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from backend.load import delete_district, district_exists, load_document
+    from backend.db.migrate import reset, upgrade
+    from backend.load import district_exists
     from fixtures import demo as demo_fixture
 
-    with _sessions()() as session:
-        if if_absent and district_exists(session, "370305"):
-            console.print("the demo district is already loaded (wangge demo to recreate it)")
-            print_logins(_demo_logins())
-            return
+    engine = make_engine(load_settings().database_url)
+    upgrade(engine)
+    with make_sessionmaker(engine)() as session:
+        exists = district_exists(session, "370305")
+    if exists and if_absent:
+        console.print("the demo district is already loaded (`wangge demo` recreates it)")
+        print_logins(_demo_logins())
+        return
+    if exists:
+        console.print("wiping the database to recreate the demo")
+        reset(engine)
+    with make_sessionmaker(engine)() as session:
         with Progress("[progress.description]{task.description}", BarColumn(),
                       MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
             tasks: dict[str, int] = {}
@@ -134,10 +143,9 @@ def demo(
                     tasks[step] = bar.add_task(step, total=total)
                 bar.update(tasks[step], completed=done)
 
-            doc = demo_fixture.build(scale, seed, households_per_grid, progress=tick)
-            delete_district(session, "370305", [u["username"] for u in doc["users"]])
             try:
-                report = load_document(session, doc, progress=tick)
+                doc, report = demo_fixture.load(session, load_settings().clock(), scale, seed,
+                                                households_per_grid, progress=tick)
             except AppError as e:
                 session.rollback()
                 _fail(e)

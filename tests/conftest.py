@@ -80,14 +80,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A second database with the Linzi demo at scale 0.05 (24 villages, ~100 grids)."""
+    """A second database with the Linzi demo at scale 0.05 (24 villages, ~100 grids, a year
+    of 1,000 cases)."""
     from fixtures import demo
 
     url, drop = _fresh_database(tmp_path_factory.mktemp("demo"))
     engine = make_engine(url)
     upgrade(engine)
     with make_sessionmaker(engine)() as s:
-        load_document(s, demo.build(scale=0.05))
+        demo.load(s, START, scale=0.05)
         s.commit()
     engine.dispose()
     yield url

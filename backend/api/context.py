@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -32,6 +33,10 @@ class Context:
         if self._caller is None:
             self._caller = caller_from_token(self.session, self.token, self.settings.secret)
         return self._caller
+
+    def now(self) -> datetime:
+        """The request's time, in UTC (as stored), from the injectable clock."""
+        return self.settings.clock().astimezone(UTC)
 
     def loader(self, batch: BatchFn) -> DataLoader:
         """The request's dataloader for a batch function `batch(session, keys) -> values`."""

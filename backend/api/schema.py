@@ -74,7 +74,7 @@ class WangSchema(strawberry.Schema):
 Query = merge_types("Query", (NodeQuery, auth.AuthQuery, areas.AreasQuery, events.EventsQuery,
                               tasks.TasksQuery))
 Mutation = merge_types("Mutation", (auth.AuthMutation, events.EventsMutation,
-                                    tasks.TasksMutation))
+                                    events.EventsAdminMutation, tasks.TasksMutation))
 
 schema = WangSchema(
     query=Query,

@@ -216,12 +216,17 @@ def nearest_grid(session: Session, lon: float, lat: float, max_m: float
     return (row, float(row.distance)) if row else None
 
 
-def grids_within(session: Session, lon: float, lat: float, radius_m: float) -> list[str]:
-    """Codes of the grids within radius_m metres of a point."""
+def grids_around(session: Session, lon: float, lat: float, radius_m: float
+                 ) -> tuple[GridLike | None, list[GridLike]]:
+    """In one query: the grid covering a point (lowest code on shared boundaries) and every
+    grid within radius_m metres of it, by code."""
     d = spatial.dialect_of(session)
-    return list(session.scalars(
-        select(Grid.code).where(spatial.within_m(Grid.__table__, lon, lat, radius_m, d))
-        .order_by(Grid.code)))
+    covers = spatial.covers_point(Grid.__table__, lon, lat, d)
+    rows = session.execute(
+        select(*GRID_COLUMNS, covers.label("covers"))
+        .where(spatial.within_m(Grid.__table__, lon, lat, radius_m, d))
+        .order_by(Grid.code)).all()
+    return next((r for r in rows if r.covers), None), rows
 
 
 def covering_township(session: Session, lon: float, lat: float) -> int | None:

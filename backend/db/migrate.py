@@ -23,3 +23,25 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
         conn.commit()
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    cfg = alembic_config()
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+        conn.commit()
+
+
+def reset(engine: Engine) -> None:
+    """Drop every table and migrate afresh (demo databases: history is append-only, so a
+    district's cases cannot be deleted row by row)."""
+    if engine.dialect.name == "sqlite":
+        # SpatiaLite keeps R*Tree tables that a dropped table leaves behind: start a new file
+        engine.dispose()
+        path = Path(engine.url.database or "")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        downgrade(engine, "base")
+    upgrade(engine, "head")

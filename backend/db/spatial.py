@@ -124,7 +124,7 @@ def append_only_ddl(table_name: str, d: Dialect) -> list[str]:
     message = f"{table_name} is append-only: its rows are never updated or deleted"
     if d == "postgis":
         return [
-            f"CREATE FUNCTION {table_name}_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            f"CREATE OR REPLACE FUNCTION {table_name}_append_only() RETURNS trigger LANGUAGE plpgsql AS "
             f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$",
             f"CREATE TRIGGER {table_name}_append_only BEFORE UPDATE OR DELETE ON {table_name} "
             f"FOR EACH ROW EXECUTE FUNCTION {table_name}_append_only()",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,7 +20,7 @@ from backend.auth import models as auth_models
 from backend.errors import BadInput, Forbidden, NotFound
 from backend.events import loaders, models, service
 from backend.events.workflow import EVENTS
-from backend.worktime import OFFICE_HOURS
+from backend.worktime import OFFICE_HOURS, TZ
 
 if TYPE_CHECKING:
     from backend.areas.schema import Grid, Township
@@ -163,7 +163,8 @@ class Event(Node):
     @classmethod
     def of(cls, e: models.Event) -> Event:
         return cls(
-            id=to_global_id("Event", e.id), code=f"SJ{e.reported_at:%Y%m%d}{e.id:07d}",
+            id=to_global_id("Event", e.id),
+            code=f"SJ{e.reported_at.astimezone(TZ):%Y%m%d}{e.id:07d}",
             status=EventStatus(e.status), source=EventSource(e.source),
             description=e.description, address_text=e.address_text, routing=e.routing,
             geocoded=e.geocoded, near_boundary=e.near_boundary,
@@ -175,7 +176,7 @@ class Event(Node):
 
     @strawberry.field(description="Open and past its response or resolution deadline, now.")
     def overdue(self, info: Info) -> bool:
-        return service.is_overdue(self.row, info.context.settings.clock())
+        return service.is_overdue(self.row, info.context.now())
 
     @strawberry.field
     async def category(self, info: Info) -> EventCategory:
@@ -367,7 +368,7 @@ class EventsQuery:
             bbox=tuple(f.bbox) if f.bbox is not None else None,
             near=Near(f.near.point.to_position(), f.near.radius_m) if f.near else None,
             overdue=f.overdue, reported_from=f.from_, reported_to=f.to)
-        page = service.list_events(c.session, c.caller, sf, c.settings.clock(), first, after,
+        page = service.list_events(c.session, c.caller, sf, c.now(), first, after,
                                    c.settings.max_page)
         return connection(page, Event.of)
 
@@ -398,7 +399,7 @@ class EventsQuery:
                 raise NotFound("no such grid", "scope.gridId")
         s = service.stats(c.session, c.caller, pk_of(scope.township_id, "Township",
                                                      "scope.townshipId"),
-                          grid_id, from_, to, c.settings.clock())
+                          grid_id, from_, to, c.now())
         return Stats(
             total=s.total, by_status=[StatusCount(status=EventStatus(k), count=v)
                                       for k, v in sorted(s.by_status.items())],
@@ -427,7 +428,7 @@ class EventsMutation:
                 address_text=input.address_text,
                 acknowledge_duplicate=input.acknowledge_duplicate,
                 media_digests=tuple(p.digest for p in files))
-            now = c.settings.clock()
+            now = c.now()
             done = service.report(c.session, c.caller, inp, now)
             if files and not done.replayed:
                 photos.store(files, c.settings.media_dir)
@@ -467,7 +468,7 @@ class EventsMutation:
                     assignee_id=pk_of(target.assignee_id, "User", "target.assigneeId"))
             return service.transition(c.session, c.caller, _event_pk(id), action.value, note,
                                       location.to_position() if location else None, t,
-                                      c.settings.clock())
+                                      c.now())
 
         e, errors = mutate(info, work)
         return EventPayload(event=Event.of(e) if e else None, errors=errors)
@@ -478,8 +479,46 @@ class EventsMutation:
                        comment: str | None = None) -> EventPayload:
         c = info.context
         e, errors = mutate(info, lambda: service.evaluate(
-            c.session, c.caller, _event_pk(id), rating.value, comment, c.settings.clock()))
+            c.session, c.caller, _event_pk(id), rating.value, comment, c.now()))
         return EventPayload(event=Event.of(e) if e else None, errors=errors)
+
+
+@strawberry.input(description="Only the fields given change.")
+class CategoryChanges:
+    self_handleable: bool | None = None
+    deadline_unit: str | None = None
+    response: float | None = None
+    resolution: float | None = None
+    urgency: str | None = None
+    duplicate_radius_m: float | None = None
+    duplicate_window_hours: float | None = None
+    department_code: str | None = None
+
+
+@strawberry.type
+class CategoryPayload:
+    category: EventCategory | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class EventsAdminMutation:
+    @strawberry.mutation(description="Admins: change a small class. Past events keep the "
+                                      "settings they were reported under.")
+    def update_event_category(self, info: Info, code: str, changes: CategoryChanges
+                              ) -> CategoryPayload:
+        names = {"deadline_unit": "unit", "duplicate_window_hours": "duplicate_window_h"}
+        given = {names.get(k, k): v for k, v in vars(changes).items() if v is not None}
+        c, errors = mutate(info, lambda: service.update_category(
+            info.context.session, info.context.caller, code, given))
+        return CategoryPayload(category=EventCategory.of(c) if c else None, errors=errors)
+
+    @strawberry.mutation(description="Admins: make a day a working day or a holiday, over "
+                                      "the official calendar (null: back to the official).")
+    def set_calendar_day(self, info: Info, day: date, workday: bool | None) -> list[UserError]:
+        _, errors = mutate(info, lambda: service.set_calendar_day(
+            info.context.session, info.context.caller, day, workday))
+        return errors
 
 
 def _event_pk(gid: str) -> int:

@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import orjson
 from sqlalchemy import and_, false, func, or_, select, true
@@ -275,10 +275,10 @@ def route(session: Session, caller: Caller, inp: ReportInput) -> Routing:
                         else areas.township_named_in(session, inp.address_text or ""))
             return Routing("UNLOCATED", township_id=township)
         (lon, lat), geocoded = found, True
-    grid = areas.covering_grid(session, lon, lat)
+    radius = max(BOUNDARY_M, (inp.position.accuracy_m or 0) if inp.position else 0)
+    grid, near = areas.grids_around(session, lon, lat, radius)
     if grid is not None:
-        radius = max(BOUNDARY_M, (inp.position.accuracy_m or 0) if inp.position else 0)
-        neighbours = [c for c in areas.grids_within(session, lon, lat, radius) if c != grid.code]
+        neighbours = [g.code for g in near if g.code != grid.code]
         return Routing("GRID", lon, lat, geocoded, grid, grid.township_id, None, neighbours)
     near = areas.nearest_grid(session, lon, lat, SNAP_M)
     if near is not None:
@@ -404,7 +404,8 @@ def _auto_dispatch(session: Session, e: Event, r: Routing, now: datetime) -> Non
 def _dispatch(session: Session, e: Event, now: datetime, actor_id: int | None, *,
               agent_id: int | None, department_id: int | None, note: str | None,
               data: dict | None = None) -> None:
-    tasks.close_tasks(session, "EVENT", e.id, "CANCELLED", now)
+    if e.dispatched_at is not None:  # a re-dispatch: the previous handler's task goes
+        tasks.close_tasks(session, "EVENT", e.id, "CANCELLED", now)
     e.assignee_id, e.department_id = agent_id, department_id
     _move(session, e, "DISPATCH", "DISPATCHED", actor_id, now, note,
           data={"assignee": agent_id, "department": department_id, **(data or {})})
@@ -572,6 +573,52 @@ def evaluate(session: Session, caller: Caller, event_id: int, rating: str,
         if e.assignee_id is not None:
             _open_task(session, e, e.assignee_id, now)
     return e
+
+
+# --- administration ---------------------------------------------------------------------
+
+CATEGORY_SETTINGS = ("self_handleable", "response", "resolution", "unit", "urgency",
+                     "duplicate_radius_m", "duplicate_window_h", "department_code")
+
+
+def update_category(session: Session, caller: Caller, code: str, changes: dict) -> EventCategory:
+    """An admin changes a small class; events already reported keep what they copied."""
+    if "ADMIN" not in caller.roles:
+        raise Forbidden("only admins edit event categories")
+    cat = category_by_code(session, code)
+    if unknown := set(changes) - set(CATEGORY_SETTINGS):
+        raise BadInput(f"unknown settings {sorted(unknown)}", "input")
+    if "unit" in changes and changes["unit"] not in ("HOURS", "WORKING_DAYS"):
+        raise BadInput("deadlineUnit is HOURS or WORKING_DAYS", "deadlineUnit")
+    if "urgency" in changes and changes["urgency"] not in ("LOW", "NORMAL", "URGENT"):
+        raise BadInput("urgency is LOW, NORMAL or URGENT", "urgency")
+    for key in ("response", "resolution", "duplicate_radius_m", "duplicate_window_h"):
+        if key in changes and not 0 <= changes[key] <= 10_000:
+            raise BadInput(f"{key} must be between 0 and 10000", key)
+    if "department_code" in changes:
+        dept = session.scalar(select(Department.id)
+                              .where(Department.code == changes.pop("department_code")))
+        if dept is None:
+            raise NotFound("no such department", "departmentCode")
+        cat.department_id = dept
+    for key, value in changes.items():
+        setattr(cat, key, value)
+    return cat
+
+
+def set_calendar_day(session: Session, caller: Caller, day: date, workday: bool | None
+                     ) -> None:
+    """An admin overrides the official calendar for a day (None removes the override)."""
+    if "ADMIN" not in caller.roles:
+        raise Forbidden("only admins change the working calendar")
+    row = session.get(CalendarDay, day)
+    if workday is None:
+        if row is not None:
+            session.delete(row)
+    elif row is None:
+        session.add(CalendarDay(day=day, workday=workday))
+    else:
+        row.workday = workday
 
 
 # --- deadlines and escalation ---------------------------------------------------------------

@@ -80,5 +80,5 @@ class TasksMutation:
         c = info.context
         t, errors = mutate(info, lambda: service.assign_task(
             c.session, c.caller, pk_of(id, "Task", "id"),
-            pk_of(assignee_id, "User", "assigneeId"), reason, c.settings.clock()))
+            pk_of(assignee_id, "User", "assigneeId"), reason, c.now()))
         return TaskPayload(task=Task.of(t) if t else None, errors=errors)

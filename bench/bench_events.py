@@ -1,0 +1,95 @@
+"""reportEvent and events(bbox) under load, over HTTP, against a running server.
+
+    .venv/bin/python bench/bench_events.py --url http://127.0.0.1:8000/graphql [--clients 8]
+
+8 concurrent clients (httpx, asyncio), each bounded in time; loopback only. Prints
+throughput and p50/p99 latency. Run it against `wangge serve` on a database filled by
+bench/gen_events.py, once per backend.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+import uuid
+
+import httpx
+
+REPORT = """mutation($i: ReportEventInput!) { reportEvent(input: $i) { event { id status }
+  errors { code message } } }"""
+BOX = """query($b: [Float!]!) { events(filter: {bbox: $b}, first: 50) { edges { node { id code
+  status reportedAt location } } } }"""
+DISTRICT = (118.15, 36.74, 118.49, 36.94)
+KM = (0.0112, 0.009)  # about 1 km of longitude and latitude at 36.8 N
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p * len(xs)))] * 1000 if xs else float("nan")
+
+
+async def run(url: str, token: str, clients: int, seconds: float, make) -> tuple[float, list]:  # type: ignore[no-untyped-def]
+    lat: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + seconds
+
+    async def client(k: int) -> None:
+        nonlocal errors
+        rng = random.Random(k)
+        async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {token}"}
+                                     ) as http:
+            while time.monotonic() < deadline:
+                body = make(rng)
+                t = time.perf_counter()
+                r = await http.post(url, json=body)
+                lat.append(time.perf_counter() - t)
+                data = r.json()
+                if r.status_code != 200 or data.get("errors"):
+                    errors += 1
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    if errors:
+        print(f"  ({errors} responses with errors)")
+    return len(lat) / (time.monotonic() - t0), lat
+
+
+def report_body(rng: random.Random) -> dict:
+    return {"query": REPORT, "variables": {"i": {
+        "clientId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "categoryCode": rng.choice(["0101", "0102", "0103", "0104", "0501", "0601"]),
+        "description": "bench", "acknowledgeDuplicate": rng.random() < 0.5,
+        "location": {"lon": rng.uniform(DISTRICT[0], DISTRICT[2]),
+                     "lat": rng.uniform(DISTRICT[1], DISTRICT[3])}}}}
+
+
+def box_body(rng: random.Random) -> dict:
+    x = rng.uniform(118.25, 118.40)
+    y = rng.uniform(36.78, 36.88)
+    return {"query": BOX, "variables": {"b": [x, y, x + KM[0], y + KM[1]]}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", default="http://127.0.0.1:8000/graphql")
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--user", default="admin")
+    ap.add_argument("--password", default="wangge-demo")
+    a = ap.parse_args()
+    if not a.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
+        raise SystemExit("loopback addresses only")
+    login = httpx.post(a.url, json={"query": "mutation($u: String!, $p: String!) { login("
+                                             "username: $u, password: $p) { token } }",
+                                    "variables": {"u": a.user, "p": a.password}}, timeout=30)
+    token = login.json()["data"]["login"]["token"]
+    for name, make in (("reportEvent", report_body), ("events(bbox ~1 km, first: 50)", box_body)):
+        rate, lat = asyncio.run(run(a.url, token, a.clients, a.seconds, make))
+        print(f"{name}: {rate:.0f}/s with {a.clients} clients, p50 {pct(lat, 0.5):.1f} ms, "
+              f"p99 {pct(lat, 0.99):.1f} ms ({len(lat)} requests)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Fill a database with the demo district and a large event table for bench_events.py.
+
+    DATABASE_URL=... .venv/bin/python bench/gen_events.py --events 1000000
+
+Loads the Linzi demo (scale 1) if absent, then adds events spread over two years (without
+transitions: the bench measures intake and box queries, not history). Prints its timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, text
+
+from backend.config import load_settings
+from backend.db.engine import make_engine, make_sessionmaker
+from backend.db.migrate import upgrade
+from backend.events.models import Event
+from backend.load import district_exists
+from fixtures import demo, history
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=1_000_000)
+    a = ap.parse_args()
+    engine = make_engine(load_settings().database_url)
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    now = datetime.now(UTC)
+    with sessions() as s:
+        if not district_exists(s, "370305"):
+            t = time.perf_counter()
+            demo.load(s, now)
+            s.commit()
+            print(f"demo district loaded in {time.perf_counter() - t:.0f} s")
+        have = s.scalar(select(func.count()).select_from(Event))
+    todo = max(0, a.events - have)
+    t = time.perf_counter()
+    step = 100_000
+    for k, start in enumerate(range(0, todo, step)):
+        with sessions() as s:
+            history.generate(s, now, min(step, todo - start), days=730, seed=1000 + k,
+                             transitions=False)
+            s.commit()
+        print(f"{start + min(step, todo - start):,} events added, "
+              f"{time.perf_counter() - t:.0f} s", flush=True)
+    with engine.connect() as c:  # fresh statistics for the planner
+        c.execute(text("ANALYZE"))
+        c.commit()
+    print(f"{have + todo:,} events in {engine.url.get_backend_name()}; "
+          f"added {todo:,} in {time.perf_counter() - t:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
