@@ -153,7 +153,7 @@ def demo(
     q = doc["quality"]
     console.print(f"loaded {report.townships} townships, {report.villages} villages, "
                   f"{report.grids} grids, {report.households} households, {report.users} users;"
-                  f" {q['within_25pct']:.1%} of grids within ±25% of {households_per_grid} "
+                  f" {q.within_25pct:.1%} of grids within ±25% of {households_per_grid} "
                   f"households")
     print_logins(_demo_logins())
 
@@ -212,6 +212,17 @@ def user_add(
         session.commit()
     console.print(f"added {username}")
 
+
+def _register_areas_commands() -> None:
+    # backend.areas.cli imports helpers from this module, so it is attached last
+    from backend.areas.cli import divide, export_app, import_app
+
+    app.add_typer(import_app, name="import", help="Import villages and households.")
+    app.add_typer(export_app, name="export", help="Export grids.")
+    app.command()(divide)
+
+
+_register_areas_commands()
 
 if __name__ == "__main__":
     app()

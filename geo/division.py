@@ -29,7 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.coding import reading_order
 from geo.errors import GeoError
 
-__all__ = ["Division", "DivisionQuality", "divide", "agents_needed", "quality"]
+__all__ = ["Division", "DivisionQuality", "divide", "agents_needed", "quality", "combine"]
 
 _EARTH_RADIUS_M = 6_371_008.8
 _DIRECTIONS = 8  # cut directions tried: every 180/8 = 22.5 degrees
@@ -156,6 +156,24 @@ def quality(
 
 
 # --- checks -------------------------------------------------------------------------------
+
+
+def combine(qs: Sequence[DivisionQuality], counts: Sequence[int], target: int
+            ) -> DivisionQuality:
+    """Several villages' figures together, weighted by grids: the share within ±25% only over
+    villages with at least `target` households (1.0 when there is none to judge), the worst
+    village's coverage error; `counts` are all the grids' household counts."""
+    grids = sum(q.grids for q in qs)
+    judged = [q for q in qs if q.households >= target]
+    judged_grids = sum(q.grids for q in judged)
+    return DivisionQuality(
+        grids=grids, households=sum(q.households for q in qs), target=target,
+        min=min(counts, default=0), median=float(np.median(counts)) if len(counts) else 0.0,
+        max=max(counts, default=0),
+        within_25pct=(sum(q.within_25pct * q.grids for q in judged) / judged_grids
+                      if judged_grids else 1.0),
+        mean_polsby_popper=sum(q.mean_polsby_popper * q.grids for q in qs) / max(1, grids),
+        coverage_error=max((q.coverage_error for q in qs), default=0.0))
 
 
 def _check_target(value: int) -> int:

@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from backend.api.context import Info
 from backend.api.relay import Node, from_global_id
 from backend.api.scalars import SCALARS
+from backend.areas import admin_schema as areas_admin
 from backend.areas import schema as areas
 from backend.auth import schema as auth
 from backend.errors import AppError, NotFound
@@ -71,10 +72,11 @@ class WangSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-Query = merge_types("Query", (NodeQuery, auth.AuthQuery, areas.AreasQuery, events.EventsQuery,
-                              tasks.TasksQuery))
-Mutation = merge_types("Mutation", (auth.AuthMutation, events.EventsMutation,
-                                    events.EventsAdminMutation, tasks.TasksMutation))
+Query = merge_types("Query", (NodeQuery, auth.AuthQuery, areas.AreasQuery,
+                              areas_admin.AreasAdminQuery, events.EventsQuery, tasks.TasksQuery))
+Mutation = merge_types("Mutation", (auth.AuthMutation, areas_admin.AreasAdminMutation,
+                                    events.EventsMutation, events.EventsAdminMutation,
+                                    tasks.TasksMutation))
 
 schema = WangSchema(
     query=Query,

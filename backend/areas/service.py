@@ -220,13 +220,19 @@ def grids_around(session: Session, lon: float, lat: float, radius_m: float
                  ) -> tuple[GridLike | None, list[GridLike]]:
     """In one query: the grid covering a point (lowest code on shared boundaries) and every
     grid within radius_m metres of it, by code."""
-    d = spatial.dialect_of(session)
-    covers = spatial.covers_point(Grid.__table__, lon, lat, d)
-    rows = session.execute(
-        select(*GRID_COLUMNS, covers.label("covers"))
-        .where(spatial.within_m(Grid.__table__, lon, lat, radius_m, d))
-        .order_by(Grid.code)).all()
+    rows = session.connection().execute(
+        _around_statement(spatial.dialect_of(session)),
+        {"lon": lon, "lat": lat, "r": radius_m, **spatial.box_values(lon, lat, radius_m)}).all()
     return next((r for r in rows if r.covers), None), rows
+
+
+@cache
+def _around_statement(d: spatial.Dialect) -> Select:
+    lon, lat, r = (bindparam(k, type_=Float) for k in ("lon", "lat", "r"))
+    covers = spatial.covers_point(Grid.__table__, lon, lat, d)
+    return (select(*GRID_COLUMNS, covers.label("covers"))
+            .where(spatial.within_m(Grid.__table__, lon, lat, r, d, spatial.bound_box()))
+            .order_by(Grid.code))
 
 
 def covering_township(session: Session, lon: float, lat: float) -> int | None:

@@ -14,7 +14,7 @@ import math
 from typing import Literal
 
 from geoalchemy2 import Geography
-from sqlalchemy import Float, and_, cast, column, func, literal, select, table
+from sqlalchemy import Float, and_, bindparam, cast, column, func, literal, select, table
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Table
@@ -95,8 +95,14 @@ def distance_m(t: Table, lon: float, lat: float, d: Dialect) -> ColumnElement:
     return cast(func.ST_Distance(t.c.geom, point(lon, lat, d), 1), Float)
 
 
-def within_m(t: Table, lon: float, lat: float, radius_m: float, d: Dialect) -> ColumnElement:
-    prefilter = _index_prefilter(t, expand_bbox(lon, lat, radius_m), d)
+BOX_PARAMS = ("box_x0", "box_y0", "box_x1", "box_y1")
+
+
+def within_m(t: Table, lon: Number, lat: Number, radius_m: Number, d: Dialect,
+             box: tuple[Number, Number, Number, Number] | None = None) -> ColumnElement:
+    """Within radius_m metres of the point. For a cached statement, pass bound parameters and
+    `box=bound_box()`, and the values with `box_values(lon, lat, radius_m)`."""
+    prefilter = _index_prefilter(t, box or expand_bbox(lon, lat, radius_m), d)
     if d == "postgis":
         exact = func.ST_DWithin(
             cast(t.c.geom, Geography), cast(point(lon, lat, d), Geography), radius_m
@@ -104,6 +110,14 @@ def within_m(t: Table, lon: float, lat: float, radius_m: float, d: Dialect) -> C
     else:
         exact = distance_m(t, lon, lat, d) <= radius_m
     return and_(prefilter, exact)
+
+
+def bound_box() -> tuple[ColumnElement, ...]:
+    return tuple(bindparam(k, type_=Float) for k in BOX_PARAMS)
+
+
+def box_values(lon: float, lat: float, radius_m: float) -> dict[str, float]:
+    return dict(zip(BOX_PARAMS, expand_bbox(lon, lat, radius_m), strict=True))
 
 
 def as_geojson(t: Table, d: Dialect) -> ColumnElement:

@@ -8,9 +8,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
 import orjson
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import Float, Select, and_, bindparam, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.elements import ColumnElement
@@ -323,14 +324,24 @@ def find_duplicate(session: Session, cat: EventCategory, lon: float, lat: float,
     """An open event of the same category within its radius and window, nearest first."""
     if cat.duplicate_radius_m <= 0 or cat.duplicate_window_h <= 0:
         return None
-    d = spatial.dialect_of(session)
+    r = cat.duplicate_radius_m
+    found = session.connection().execute(
+        _duplicate_statement(spatial.dialect_of(session)),
+        {"cat": cat.id, "since": now - timedelta(hours=cat.duplicate_window_h), "lon": lon,
+         "lat": lat, "r": r, **spatial.box_values(lon, lat, r)}).scalar()
+    return session.get(Event, found, options=[defer(Event.geom)]) if found else None
+
+
+@cache
+def _duplicate_statement(d: spatial.Dialect) -> Select:
+    # Built once per dialect: composing it cost more than running it.
     t = Event.__table__
-    return session.scalar(
-        select(Event).options(defer(Event.geom))
-        .where(Event.category_id == cat.id, Event.status.in_(OPEN),
-               Event.reported_at >= now - timedelta(hours=cat.duplicate_window_h),
-               spatial.within_m(t, lon, lat, cat.duplicate_radius_m, d))
-        .order_by(spatial.distance_m(t, lon, lat, d), Event.id).limit(1))
+    lon, lat, r = (bindparam(k, type_=Float) for k in ("lon", "lat", "r"))
+    return (select(Event.id)
+            .where(Event.category_id == bindparam("cat"), Event.status.in_(OPEN),
+                   Event.reported_at >= bindparam("since", type_=Event.reported_at.type),
+                   spatial.within_m(t, lon, lat, r, d, spatial.bound_box()))
+            .order_by(spatial.distance_m(t, lon, lat, d), Event.id).limit(1))
 
 
 def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) -> Reported:
@@ -395,7 +406,7 @@ def _auto_dispatch(session: Session, e: Event, r: Routing, now: datetime) -> Non
         if agent is None:
             return
         _dispatch(session, e, now, None, agent_id=agent, department_id=e.department_id,
-                  note="routed to the grid's agent")
+                  note="routed to the grid's agent", where=(r.lon, r.lat))
     elif e.department_id is not None:
         _dispatch(session, e, now, None, agent_id=None, department_id=e.department_id,
                   note="routed to the department")
@@ -403,19 +414,22 @@ def _auto_dispatch(session: Session, e: Event, r: Routing, now: datetime) -> Non
 
 def _dispatch(session: Session, e: Event, now: datetime, actor_id: int | None, *,
               agent_id: int | None, department_id: int | None, note: str | None,
-              data: dict | None = None) -> None:
+              data: dict | None = None, where: tuple[float, float] | None = None) -> None:
     if e.dispatched_at is not None:  # a re-dispatch: the previous handler's task goes
         tasks.close_tasks(session, "EVENT", e.id, "CANCELLED", now)
     e.assignee_id, e.department_id = agent_id, department_id
     _move(session, e, "DISPATCH", "DISPATCHED", actor_id, now, note,
           data={"assignee": agent_id, "department": department_id, **(data or {})})
     if agent_id is not None:
-        _open_task(session, e, agent_id, now)
+        _open_task(session, e, agent_id, now, where)
 
 
-def _open_task(session: Session, e: Event, user_id: int, now: datetime) -> None:
+def _open_task(session: Session, e: Event, user_id: int, now: datetime,
+               where: tuple[float, float] | None = None) -> None:
     lon = lat = None
-    if e.geom is not None:
+    if where is not None:
+        lon, lat = where
+    elif e.routing != "UNLOCATED":
         loc = locations_by_ids(session, [e.id])[0]
         lon, lat = loc["coordinates"] if loc else (None, None)
     tasks.open_task(session, "EVENT", e.id, user_id, e.resolution_due_at, now, e.township_id,
