@@ -51,6 +51,12 @@ class Department:
         return cls(code=d.code, name=d.name)
 
 
+async def _department(info: Info, department_id: int | None) -> Department | None:
+    if department_id is None:
+        return None
+    return Department.of(await info.context.loader(loaders.department).load(department_id))
+
+
 def _hours(amount: float, unit: str) -> float:
     return amount * _DAY_HOURS if unit == "WORKING_DAYS" else amount
 
@@ -94,10 +100,7 @@ class EventCategory:
 
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
-        if self.row.department_id is None:
-            return None
-        return Department.of(await info.context.loader(loaders.department)
-                             .load(self.row.department_id))
+        return await _department(info, self.row.department_id)
 
 
 @strawberry.type
@@ -217,10 +220,7 @@ class Event(Node):
 
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
-        if self.row.department_id is None:
-            return None
-        return Department.of(await info.context.loader(loaders.department)
-                             .load(self.row.department_id))
+        return await _department(info, self.row.department_id)
 
     @strawberry.field(description="The handler; null while in a department's queue.")
     async def assignee(self, info: Info) -> UserType | None:
@@ -400,15 +400,8 @@ class EventsQuery:
         s = service.stats(c.session, c.caller, pk_of(scope.township_id, "Township",
                                                      "scope.townshipId"),
                           grid_id, from_, to, c.now())
-        return Stats(
-            total=s.total, by_status=[StatusCount(status=EventStatus(k), count=v)
-                                      for k, v in sorted(s.by_status.items())],
-            acceptance_rate=s.acceptance_rate, dispatch_rate=s.dispatch_rate,
-            feedback_rate=s.feedback_rate, supervision_rate=s.supervision_rate,
-            on_time_rate=s.on_time_rate, resolution_rate=s.resolution_rate,
-            satisfaction_rate=s.satisfaction_rate, evaluated_count=s.evaluated,
-            unsatisfied_count=s.unsatisfied, avg_handling_minutes=s.avg_handling_minutes,
-            overdue_count=s.overdue_count)
+        return Stats(**{**vars(s), "by_status": [
+            StatusCount(status=EventStatus(k), count=v) for k, v in sorted(s.by_status.items())]})
 
 
 @strawberry.type

@@ -670,8 +670,8 @@ class Stats:
     on_time_rate: float | None
     resolution_rate: float | None
     satisfaction_rate: float | None
-    evaluated: int
-    unsatisfied: int
+    evaluated_count: int
+    unsatisfied_count: int
     avg_handling_minutes: float | None
     overdue_count: int
 
@@ -727,7 +727,7 @@ def stats(session: Session, caller: Caller, township_id: int | None, grid_id: in
         resolution_rate=_rate(closed, total - rejected),
         satisfaction_rate=_rate(ratings.get("SATISFIED", 0)
                                 + ratings.get("BASICALLY_SATISFIED", 0), evaluated),
-        evaluated=evaluated, unsatisfied=ratings.get("UNSATISFIED", 0),
+        evaluated_count=evaluated, unsatisfied_count=ratings.get("UNSATISFIED", 0),
         avg_handling_minutes=float(handling) if handling is not None else None,
         overdue_count=count(_overdue_sql(now)),
     )
