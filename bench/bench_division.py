@@ -37,14 +37,19 @@ def main() -> None:
     grids = doc["grids"]
     locator = GridLocator([g["code"] for g in grids], [shape(g["geometry"]) for g in grids])
     hh = doc["households"]
-    lons, lats = np.asarray(hh.lon), np.asarray(hh.lat)
-    rates = []
-    for _ in range(5):
-        t = time.perf_counter()
-        locator.locate_many(lons, lats)
-        rates.append(len(lons) / (time.perf_counter() - t))
-    print(f"locator on the district's grids: {statistics.median(rates):,.0f} lookups/s "
-          f"vectorized (median of 5, {len(lons):,} points)")
+    x0, y0, x1, y1 = d.polygon.bounds
+    rng = np.random.default_rng(1)
+    uniform = (rng.uniform(x0, x1, 1_000_000), rng.uniform(y0, y1, 1_000_000))
+    for label, (lons, lats) in (("uniform points over the district", uniform),
+                                ("the households (dense blocks)",
+                                 (np.asarray(hh.lon), np.asarray(hh.lat)))):
+        rates = []
+        for _ in range(5):
+            t = time.perf_counter()
+            locator.locate_many(lons, lats)
+            rates.append(len(lons) / (time.perf_counter() - t))
+        print(f"locator, {label}: {statistics.median(rates):,.0f} lookups/s vectorized "
+              f"(median of 5 runs over {len(lons):,} points)")
     one = []
     for _ in range(5):
         t = time.perf_counter()
