@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from backend.areas.cli import divide, export_app, import_app
+from backend.cli_support import console, fail, sessions, transaction
 from backend.config import load_settings
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.errors import AppError
@@ -21,16 +22,9 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 user_app = typer.Typer(no_args_is_help=True, help="Users and their jurisdiction.")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
-console = Console()
-
-
-def _sessions():  # type: ignore[no-untyped-def]
-    return make_sessionmaker(make_engine(load_settings().database_url))
-
-
-def _fail(e: AppError) -> None:
-    console.print(f"[red]{e.code}[/red]: {e.message}")
-    raise typer.Exit(1)
+app.add_typer(import_app, name="import", help="Import villages and households.")
+app.add_typer(export_app, name="export", help="Export grids.")
+app.command()(divide)
 
 
 @app.command()
@@ -84,7 +78,7 @@ def load(
     from backend.load import delete_district, district_exists, load_document
 
     doc = _document(fixture)
-    with _sessions()() as session:
+    with sessions()() as session:
         code = doc["district"]["code"]
         if district_exists(session, code) and if_absent:
             console.print(f"district {code} is already loaded")
@@ -95,7 +89,7 @@ def load(
                 report = load_document(session, doc)
             except AppError as e:
                 session.rollback()
-                _fail(e)
+                fail(e)
             session.commit()
             console.print(f"loaded {report.townships} townships, {report.villages} villages, "
                           f"{report.grids} grids, {report.households} households, "
@@ -148,7 +142,7 @@ def demo(
                                                 households_per_grid, progress=tick)
             except AppError as e:
                 session.rollback()
-                _fail(e)
+                fail(e)
             session.commit()
     q = doc["quality"]
     console.print(f"loaded {report.townships} townships, {report.villages} villages, "
@@ -184,7 +178,7 @@ def sweep(now: Annotated[str | None, typer.Option(help="ISO time (default: now)"
         at = datetime.fromisoformat(now)
         at = at if at.tzinfo else at.replace(tzinfo=UTC)
         settings = replace(settings, clock=lambda: at)
-    first, second = sweep_once(_sessions(), settings)
+    first, second = sweep_once(sessions(), settings)
     console.print(f"escalated {first} to the township supervision, {second} to the district")
 
 
@@ -202,27 +196,11 @@ def user_add(
     """Add a user with roles and jurisdiction."""
     from backend.auth.service import add_user
 
-    with _sessions()() as session:
-        try:
-            add_user(session, username, password, name or username, [r.upper() for r in role],
-                     township, grid, department_code=department)
-        except AppError as e:
-            session.rollback()
-            _fail(e)
-        session.commit()
+    transaction(lambda s: add_user(s, username, password, name or username,
+                                   [r.upper() for r in role], township, grid,
+                                   department_code=department))
     console.print(f"added {username}")
 
-
-def _register_areas_commands() -> None:
-    # backend.areas.cli imports helpers from this module, so it is attached last
-    from backend.areas.cli import divide, export_app, import_app
-
-    app.add_typer(import_app, name="import", help="Import villages and households.")
-    app.add_typer(export_app, name="export", help="Export grids.")
-    app.command()(divide)
-
-
-_register_areas_commands()
 
 if __name__ == "__main__":
     app()

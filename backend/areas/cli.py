@@ -5,48 +5,23 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from backend.areas import division, imports
-from backend.errors import AppError
+from backend.cli_support import console, transaction
 from geo.crs import CRS
-
-T = TypeVar("T")
 
 import_app = typer.Typer(no_args_is_help=True, help="Import villages or households from a file.")
 export_app = typer.Typer(no_args_is_help=True, help="Export areas to a file.")
 
 
-def _main():  # type: ignore[no-untyped-def]
-    """backend.cli (its sessions, console and error printing), imported at call time because
-    it imports this module to register the commands."""
-    import backend.cli
-
-    return backend.cli
-
-
-def _transaction(work: Callable[[Session], T], commit: bool = True) -> T:
-    """Run `work` in one transaction; on an error print it, keep nothing and exit 1."""
-    with _main()._sessions()() as session:
-        try:
-            result = work(session)
-        except AppError as e:
-            session.rollback()
-            _main()._fail(e)
-        if commit:
-            session.commit()
-    return result
-
-
 def _print(renderable: object) -> None:
-    _main().console.print(renderable)
+    console.print(renderable)
 
 
 @import_app.command("villages")
@@ -55,7 +30,7 @@ def import_villages(
                                               "(properties code, name, kind, township)")],
 ) -> None:
     """Add villages; nothing is kept if any feature is bad."""
-    report = _transaction(lambda s: imports.import_villages(s, imports.OPERATOR,
+    report = transaction(lambda s: imports.import_villages(s, imports.OPERATOR,
                                                             imports.read_geojson(file)))
     _print(f"imported {len(report.codes)} villages: {', '.join(report.codes)}")
 
@@ -70,7 +45,7 @@ def import_households(
     """Add households at their village and grid.
 
     Households in no village are listed and left out; exits 1 when none was imported."""
-    report = _transaction(lambda s: imports.import_households(
+    report = transaction(lambda s: imports.import_households(
         s, imports.OPERATOR, imports.read_households(file), crs))
     _print(f"imported {report.imported} households")
     if report.outside:
@@ -93,7 +68,7 @@ def export_grids(
     output: Annotated[Path | None, typer.Option(help="file to write (default: stdout)")] = None,
 ) -> None:
     """Write the grids as a GeoJSON FeatureCollection."""
-    fc = _transaction(lambda s: imports.export_grids(
+    fc = transaction(lambda s: imports.export_grids(
         s, imports.OPERATOR, imports.township_id_of(s, township) if township else None),
         commit=False)
     text = json.dumps(fc, ensure_ascii=False)
@@ -113,7 +88,7 @@ def divide(
     """Divide (or re-divide) villages into grids by their households.
 
     Unchanged grids keep their codes; households and agents follow their grids."""
-    report = _transaction(lambda s: division.divide_grids(
+    report = transaction(lambda s: division.divide_grids(
         s, imports.OPERATOR, division.scope_of_codes(s, township, village), households_per_grid,
         dry_run), commit=not dry_run)
     table = Table(title="changed and new grids" + (" (dry run: nothing written)" if dry_run

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from backend.areas import service as areas
 from backend.areas.models import Grid
-from backend.auth.models import Department
+from backend.auth.models import Department, User
 from backend.auth.service import Caller
 from backend.db import spatial
 from backend.db.paging import Page, keyset_page
@@ -174,7 +174,8 @@ def list_events(session: Session, caller: Caller, f: EventFilter, now: datetime,
     if f.statuses:
         stmt = stmt.where(Event.status.in_(f.statuses))
     if f.category_code:
-        ids = select(EventCategory.id).where(EventCategory.code.startswith(f.category_code))
+        ids = select(EventCategory.id).where(EventCategory.code.startswith(f.category_code,
+                                                                            autoescape=True))
         stmt = stmt.where(Event.category_id.in_(ids))
     if f.township_id is not None:
         stmt = stmt.where(Event.township_id == f.township_id)
@@ -535,6 +536,8 @@ def _redispatch(session: Session, caller: Caller, e: Event, target: Target | Non
             raise NotFound(f"no department {target.department_code}", "target.departmentCode")
         agent_id = None if target.grid_id is None else agent_id
     if target.assignee_id is not None:
+        if session.get(User, target.assignee_id) is None:
+            raise NotFound(f"no user {target.assignee_id}", "target.assigneeId")
         agent_id = target.assignee_id
     _dispatch(session, e, now, caller.user_id, agent_id=agent_id, department_id=department_id,
               note=note, data={"before": before})

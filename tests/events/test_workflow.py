@@ -161,6 +161,12 @@ def test_dispatcher_reroutes_with_history(api: Api) -> None:
     assert moved["assignee"]["username"] == "agent"  # agent covers both grids
     bad = api.post(TRANSITION, {"id": e["id"], "a": "DISPATCH"}, as_user="dispatcher")
     assert bad["data"]["transitionEvent"]["errors"][0]["field"] == "target"
+    nobody = api.post(TRANSITION, {"id": e["id"], "a": "DISPATCH",
+                                   "t": {"assigneeId": "VXNlcjo5OTk5OTk="}}, as_user="dispatcher")
+    assert nobody["data"]["transitionEvent"]["errors"][0]["code"] == "NOT_FOUND"
+    person = api.post('{ me { id } }', as_user="agent2")["data"]["me"]["id"]
+    handed = act(api, "dispatcher", e["id"], "DISPATCH", t={"assigneeId": person})["event"]
+    assert handed["assignee"]["username"] == "agent2"
 
 
 def test_evaluation_by_the_reporter_once_and_rectification(api: Api, grid_id: str) -> None:
