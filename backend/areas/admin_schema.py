@@ -94,9 +94,7 @@ class DivisionQualityType:
 
     @classmethod
     def of(cls, q: division.DivisionQuality) -> DivisionQualityType:
-        return cls(grids=q.grids, households=q.households, target=q.target, min=q.min,
-                   median=q.median, max=q.max, within_25pct=q.within_25pct,
-                   mean_polsby_popper=q.mean_polsby_popper, coverage_error=q.coverage_error)
+        return cls(**vars(q))
 
 
 @strawberry.type
