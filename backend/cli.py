@@ -16,6 +16,7 @@ from backend.cli_support import console, fail, sessions, transaction
 from backend.config import load_settings
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.errors import AppError
+from backend.inspections.verify_cli import verify_draw
 
 app = typer.Typer(no_args_is_help=True, help="wangge (网格): grid-based field service backend.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
@@ -25,6 +26,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import", help="Import villages and households.")
 app.add_typer(export_app, name="export", help="Export grids.")
 app.command()(divide)
+app.command("verify-draw")(verify_draw)
 
 
 @app.command()
