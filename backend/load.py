@@ -47,18 +47,18 @@ class LoadReport:
     outside: list[str] = field(default_factory=list)  # households in no grid, by address
 
 
-def _multi(shape: Polygon | MultiPolygon) -> MultiPolygon:
+def as_multi(shape: Polygon | MultiPolygon) -> MultiPolygon:
     return shape if isinstance(shape, MultiPolygon) else MultiPolygon([shape])
 
 
-def _checked(kind: str, i: int, item: dict, check: Callable[[str], object]) -> None:
+def checked_code(kind: str, i: int, item: dict, check: Callable[[str], object]) -> None:
     try:
         check(item.get("code", ""))
     except GeoError as e:
         raise BadInput(f"{kind}[{i}] {item.get('name', '')}: {e}", kind) from None
 
 
-def _shape(kind: str, i: int, item: dict, kinds: tuple[str, ...]) -> Polygon | MultiPolygon:
+def checked_shape(kind: str, i: int, item: dict, kinds: tuple[str, ...]) -> Polygon | MultiPolygon:
     label = f"{kind}[{i}] {item.get('code', '')} {item.get('name', '')}".strip()
     try:
         return validate_geojson(item.get("geometry"), name=label, kinds=kinds)
@@ -135,26 +135,26 @@ def load_document(session: Session, doc: dict, progress: Progress | None = None)
     townships = doc["townships"]
     given = {}
     for i, t in enumerate(townships):
-        _checked("townships", i, t, lambda c: check_code(c, "township", district["code"]))
+        checked_code("townships", i, t, lambda c: check_code(c, "township", district["code"]))
         if t.get("geometry") is not None:
-            given[t["code"]] = _shape("townships", i, t, ("Polygon", "MultiPolygon"))
+            given[t["code"]] = checked_shape("townships", i, t, ("Polygon", "MultiPolygon"))
     t_codes = {t["code"] for t in townships}
     villages = doc["villages"]
     v_shapes = []
     for i, v in enumerate(villages):
-        _checked("villages", i, v, lambda c, v=v: check_code(c, "village", v.get("township")))
+        checked_code("villages", i, v, lambda c, v=v: check_code(c, "village", v.get("township")))
         if v["township"] not in t_codes:
             raise BadInput(f"villages[{i}] {v['code']}: unknown township {v['township']}",
                            "villages")
-        v_shapes.append(_shape("villages", i, v, ("Polygon", "MultiPolygon")))
+        v_shapes.append(checked_shape("villages", i, v, ("Polygon", "MultiPolygon")))
     v_codes = {v["code"] for v in villages}
     grids = doc["grids"]
     g_shapes = []
     for i, g in enumerate(grids):
-        _checked("grids", i, g, lambda c: check_code(c, "grid"))
+        checked_code("grids", i, g, lambda c: check_code(c, "grid"))
         if g["code"][:12] not in v_codes:
             raise BadInput(f"grids[{i}] {g['code']}: unknown village {g['code'][:12]}", "grids")
-        g_shapes.append(_shape("grids", i, g, ("Polygon",)))
+        g_shapes.append(checked_shape("grids", i, g, ("Polygon",)))
     hh = _household_columns(doc.get("households", []))
     bad = ~(np.isfinite(hh.lon) & np.isfinite(hh.lat) & (np.abs(hh.lon) <= 180)
             & (np.abs(hh.lat) <= 90))
@@ -176,16 +176,16 @@ def load_document(session: Session, doc: dict, progress: Progress | None = None)
     for t in townships:
         shape = given.get(t["code"]) or shapely.union_all(by_township.get(t["code"], []))
         row = Township(code=t["code"], name=t["name"], kind=t["kind"], district_id=d.id,
-                       geom=from_shape(_multi(shape), srid=4326) if not shape.is_empty else None)
+                       geom=from_shape(as_multi(shape), srid=4326) if not shape.is_empty else None)
         session.add(row)
         session.flush()
         t_ids[t["code"]] = row.id
         t_shapes.append(shape)
-    d.geom = from_shape(_multi(shapely.union_all(t_shapes)), srid=4326)
+    d.geom = from_shape(as_multi(shapely.union_all(t_shapes)), srid=4326)
     v_ids: dict[str, int] = {}
     for v, s in zip(villages, v_shapes, strict=True):
         row = Village(code=v["code"], name=v["name"], kind=v["kind"],
-                      township_id=t_ids[v["township"]], geom=from_shape(_multi(s), srid=4326))
+                      township_id=t_ids[v["township"]], geom=from_shape(as_multi(s), srid=4326))
         session.add(row)
         session.flush()
         v_ids[v["code"]] = row.id

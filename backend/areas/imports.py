@@ -29,7 +29,7 @@ from backend.auth.service import Caller
 from backend.db import spatial
 from backend.db.base import SRID
 from backend.errors import BadInput, Conflict, Forbidden, NotFound, Unauthenticated
-from backend.load import _checked, _multi, _shape
+from backend.load import as_multi, checked_code, checked_shape
 from backend.positions import Position
 from geo.coding import check_code
 from geo.crs import CRS
@@ -111,14 +111,14 @@ def _village(i: int, f: dict) -> _NewVillage:
     township = p.get("township")
     if not isinstance(township, str):
         raise BadInput(f"{label}: no township code", "township")
-    _checked("features", i, item, lambda c: check_code(c, "village", township))
+    checked_code("features", i, item, lambda c: check_code(c, "village", township))
     if not isinstance(item["name"], str) or not 0 < len(item["name"]) <= 100:
         raise BadInput(f"{label}: a name of 1 to 100 characters is needed", "name")
     if p.get("kind") not in VILLAGE_KINDS:
         raise BadInput(f"{label}: kind {p.get('kind')!r} is not one of {', '.join(VILLAGE_KINDS)}",
                        "kind")
     return _NewVillage(label, item["code"], item["name"], p["kind"], township,
-                       _shape("features", i, item, POLYGONAL))
+                       checked_shape("features", i, item, POLYGONAL))
 
 
 def _check_overlaps(session: Session, new: list[_NewVillage]) -> None:
@@ -147,7 +147,7 @@ def _cover(row: Township | District, shape: BaseGeometry) -> bool:
     if current is not None and current.covers(shape):
         return False
     merged = shape if current is None else shapely.union(current, shape)
-    row.geom = from_shape(_multi(merged), srid=SRID)
+    row.geom = from_shape(as_multi(merged), srid=SRID)
     return True
 
 
@@ -170,7 +170,7 @@ def import_villages(session: Session, caller: Caller, fc: object) -> VillageImpo
     for v in new:
         t = townships[v.township]
         session.add(Village(code=v.code, name=v.name, kind=v.kind, township_id=t.id,
-                            geom=from_shape(_multi(v.shape), srid=SRID)))
+                            geom=from_shape(as_multi(v.shape), srid=SRID)))
         if _cover(t, v.shape):
             _cover(session.get(District, t.district_id), v.shape)
     session.flush()

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 
 import orjson
-from sqlalchemy import Float, Select, and_, bindparam, false, func, or_, select, true
+from sqlalchemy import Float, Select, and_, bindparam, event, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.elements import ColumnElement
@@ -101,12 +102,53 @@ class EventFilter:
 
 # --- reading ---------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class CategorySettings:
+    """What a report copies from its category (a snapshot, so it can be cached)."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    department_id: int | None
+    self_handleable: bool
+    response: float
+    resolution: float
+    unit: str
+    urgency: str
+    duplicate_radius_m: float
+    duplicate_window_h: float
+
+
+REFERENCE_TTL_S = 30.0  # other workers see an admin's edit of categories or calendar this late
+_reference: dict[str, tuple[float, dict[str, CategorySettings], WorkCalendar]] = {}
+
+
+def _reference_data(session: Session) -> tuple[dict[str, CategorySettings], WorkCalendar]:
+    """Categories and the calendar, read once per database every REFERENCE_TTL_S: reading
+    them cost a report two of its ten round trips."""
+    key = session.get_bind().url.render_as_string()
+    cached = _reference.get(key)
+    if cached is None or time.monotonic() - cached[0] > REFERENCE_TTL_S:
+        cats = {c.code: CategorySettings(**{f: getattr(c, f) for f in
+                                             CategorySettings.__dataclass_fields__})
+                for c in session.scalars(select(EventCategory))}
+        cal = WorkCalendar({d.day: d.workday for d in session.scalars(select(CalendarDay))})
+        cached = _reference[key] = (time.monotonic(), cats, cal)
+    return cached[1], cached[2]
+
+
+def _forget_after_commit(session: Session) -> None:
+    """An admin's edit reaches this worker's reports as soon as it is committed."""
+    event.listen(session, "after_commit", lambda _s: _reference.clear(), once=True)
+
+
 def calendar(session: Session) -> WorkCalendar:
-    return WorkCalendar({d.day: d.workday for d in session.scalars(select(CalendarDay))})
+    return _reference_data(session)[1]
 
 
-def category_by_code(session: Session, code: str) -> EventCategory:
-    cat = session.scalar(select(EventCategory).where(EventCategory.code == code))
+def category_by_code(session: Session, code: str) -> CategorySettings:
+    cat = _reference_data(session)[0].get(code)
     if cat is None:
         raise NotFound(f"no event category {code!r}", "categoryCode")
     if cat.parent_id is None:
@@ -320,7 +362,7 @@ def _replay(session: Session, inp: ReportInput) -> Reported | None:
     return Reported(e, dup, replayed=True)
 
 
-def find_duplicate(session: Session, cat: EventCategory, lon: float, lat: float,
+def find_duplicate(session: Session, cat: CategorySettings, lon: float, lat: float,
                    now: datetime) -> Event | None:
     """An open event of the same category within its radius and window, nearest first."""
     if cat.duplicate_radius_m <= 0 or cat.duplicate_window_h <= 0:
@@ -384,15 +426,16 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
             return replayed
         raise
     position = (p.lon, p.lat) if p else (None, None)
-    _record(session, e, "REPORT", None, "REPORTED", caller.user_id, now, None, *position,
-            {"routing": r.routing, "grid": r.grid.code if r.grid else None,
-             "neighbours": r.neighbours, "snapDistanceM": r.snap_distance_m})
-    if duplicate is not None:
-        e.duplicate_of_id = duplicate.id
-        _move(session, e, "MERGE", "MERGED", None, now, f"merged into event {duplicate.id}",
-              data={"into": duplicate.id})
-        return Reported(e, duplicate, neighbours=r.neighbours)
-    _auto_dispatch(session, e, r, now)
+    with session.no_autoflush:  # the steps go in together at commit: fewer round trips
+        _record(session, e, "REPORT", None, "REPORTED", caller.user_id, now, None, *position,
+                {"routing": r.routing, "grid": r.grid.code if r.grid else None,
+                 "neighbours": r.neighbours, "snapDistanceM": r.snap_distance_m})
+        if duplicate is not None:
+            e.duplicate_of_id = duplicate.id
+            _move(session, e, "MERGE", "MERGED", None, now, f"merged into event {duplicate.id}",
+                  data={"into": duplicate.id})
+            return Reported(e, duplicate, neighbours=r.neighbours)
+        _auto_dispatch(session, e, r, now)
     return Reported(e, None, neighbours=r.neighbours)
 
 
@@ -602,7 +645,9 @@ def update_category(session: Session, caller: Caller, code: str, changes: dict) 
     """An admin changes a small class; events already reported keep what they copied."""
     if "ADMIN" not in caller.roles:
         raise Forbidden("only admins edit event categories")
-    cat = category_by_code(session, code)
+    category_by_code(session, code)  # a small class, or the error that says why not
+    cat = session.scalar(select(EventCategory).where(EventCategory.code == code))
+    _forget_after_commit(session)
     if unknown := set(changes) - set(CATEGORY_SETTINGS):
         raise BadInput(f"unknown settings {sorted(unknown)}", "input")
     if "unit" in changes and changes["unit"] not in ("HOURS", "WORKING_DAYS"):
@@ -628,6 +673,7 @@ def set_calendar_day(session: Session, caller: Caller, day: date, workday: bool 
     """An admin overrides the official calendar for a day (None removes the override)."""
     if "ADMIN" not in caller.roles:
         raise Forbidden("only admins change the working calendar")
+    _forget_after_commit(session)
     row = session.get(CalendarDay, day)
     if workday is None:
         if row is not None:
