@@ -84,13 +84,22 @@ class _TooLarge(Exception):
     pass
 
 
+SWEEP_BATCH = 200  # cases a transaction: a backlog must not hold SQLite's write lock for long
+
+
 def sweep_once(sessions: sessionmaker[Session], settings: Settings) -> tuple[int, int]:
+    """Escalate every overdue case, in short transactions."""
     from backend.events.service import sweep
 
-    with sessions() as session:
-        done = sweep(session, settings.clock().astimezone(UTC))
-        session.commit()
-        return done
+    now = settings.clock().astimezone(UTC)
+    total = [0, 0]
+    while True:
+        with sessions() as session:
+            first, second = sweep(session, now, SWEEP_BATCH)
+            session.commit()
+        total = [total[0] + first, total[1] + second]
+        if (first, second) == (0, 0):
+            return total[0], total[1]
 
 
 async def _sweep_forever(sessions: sessionmaker[Session], settings: Settings) -> None:

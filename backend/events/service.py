@@ -686,14 +686,16 @@ def set_calendar_day(session: Session, caller: Caller, day: date, workday: bool 
 
 # --- deadlines and escalation ---------------------------------------------------------------
 
-def sweep(session: Session, now: datetime) -> tuple[int, int]:
+def sweep(session: Session, now: datetime, limit: int | None = None) -> tuple[int, int]:
     """Escalate overdue cases: at the deadline to the township supervision (level 1), at twice
-    it to the district (level 2), each exactly once; the caller commits."""
+    it to the district (level 2), each exactly once; at most `limit` cases a level per call
+    (call again until it returns (0, 0)); the caller commits."""
     done = [0, 0]
     for level, due in ((1, Event.resolution_due_at), (2, Event.escalate2_at)):
         rows = session.scalars(select(Event).options(defer(Event.geom))
                                .where(Event.status.in_(OPEN), Event.escalation_level < level,
-                                      due <= now).with_for_update()).all()
+                                      due <= now)
+                               .order_by(Event.id).limit(limit).with_for_update()).all()
         for e in rows:
             while e.escalation_level < level:  # a case may skip straight past both
                 e.escalation_level += 1

@@ -77,3 +77,19 @@ def test_cli_sweep(database_url: str) -> None:
                         "2030-01-01T00:00:00+00:00"], env=env, capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0 and "escalated" in r.stdout
+
+
+def test_a_backlog_is_swept_in_short_transactions(api: Api, session: Session, clock,  # type: ignore[no-untyped-def]
+                                                 settings, monkeypatch) -> None:
+    import backend.app
+    from backend.db.engine import make_sessionmaker
+
+    cat = pick(api, self_handleable=True, unit="HOURS")
+    clock.advance(days=230)
+    events = [report(api, "agent2", cat["code"], 118.3058 + k * 1e-4, 36.8229,
+                     acknowledgeDuplicate=True)["event"] for k in range(3)]
+    clock.advance(hours=2 * cat["resolution"] + 1)
+    monkeypatch.setattr(backend.app, "SWEEP_BATCH", 1)
+    backend.app.sweep_once(make_sessionmaker(session.get_bind()), settings)
+    for e in events:
+        assert escalations(session, from_global_id(e["id"])[1]) == 2
