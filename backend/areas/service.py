@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
-import orjson
 from sqlalchemy import Float, Select, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.elements import ColumnElement
@@ -18,6 +17,7 @@ from backend.areas.models import KEY_GROUPS, Grid, GridAgent, Household, Townshi
 from backend.auth.models import User
 from backend.auth.service import Caller
 from backend.db import spatial
+from backend.db.batch import geojson_by_ids
 from backend.db.paging import Page, keyset_page
 from backend.errors import BadInput, Forbidden, Unauthenticated
 from backend.positions import Position, check_radius
@@ -131,18 +131,6 @@ def get_village(session: Session, caller: Caller, village_id: int) -> Village | 
     if not caller.sees_village(v.id, v.township_id):
         raise Forbidden("this village is outside your jurisdiction")
     return v
-
-
-def townships_by_ids(session: Session, ids: Sequence[int]) -> list[Township | None]:
-    rows = {t.id: t for t in session.scalars(
-        select(Township).options(defer(Township.geom)).where(Township.id.in_(ids)))}
-    return [rows.get(i) for i in ids]
-
-
-def villages_by_ids(session: Session, ids: Sequence[int]) -> list[Village | None]:
-    rows = {v.id: v for v in session.scalars(
-        select(Village).options(defer(Village.geom)).where(Village.id.in_(ids)))}
-    return [rows.get(i) for i in ids]
 
 
 # --- grids ------------------------------------------------------------------------------------
@@ -264,7 +252,7 @@ def geocode_address(session: Session, text: str) -> tuple[float, float] | None:
         hid = session.scalar(select(Household.id).where(column == value)
                              .order_by(Household.id).limit(1))
         if hid is not None:
-            point = household_positions_by_ids(session, [hid])[0]
+            point = geojson_by_ids(session, [hid], Household)[0]
             return point["coordinates"][0], point["coordinates"][1]
     return None
 
@@ -281,14 +269,6 @@ def _grid_at_statement(d: spatial.Dialect) -> Select:
     lon, lat = bindparam("lon", type_=Float), bindparam("lat", type_=Float)
     return (select(*GRID_COLUMNS).where(spatial.covers_point(Grid.__table__, lon, lat, d))
             .order_by(Grid.code).limit(1))
-
-
-def grid_geojson_by_ids(session: Session, ids: Sequence[int]) -> list[dict | None]:
-    d = spatial.dialect_of(session)
-    rows = dict(session.execute(
-        select(Grid.id, spatial.as_geojson(Grid.__table__, d)).where(Grid.id.in_(ids))
-    ).all())
-    return [orjson.loads(rows[i]) if i in rows else None for i in ids]
 
 
 def agents_by_grid_ids(session: Session, ids: Sequence[int]) -> list[list[User]]:
@@ -363,18 +343,3 @@ def list_households(session: Session, caller: Caller, f: HouseholdFilter, first:
     page = keyset_page(session, stmt, Household.id, first, after, max_page, lambda h: h.id)
     page.rows = [household_view(caller, h) for h in page.rows]
     return page
-
-
-def household_positions_by_ids(session: Session, ids: Sequence[int]) -> list[dict | None]:
-    d = spatial.dialect_of(session)
-    rows = dict(session.execute(
-        select(Household.id, spatial.as_geojson(Household.__table__, d))
-        .where(Household.id.in_(ids))
-    ).all())
-    return [orjson.loads(rows[i]) if i in rows else None for i in ids]
-
-
-def grids_by_ids(session: Session, ids: Sequence[int]) -> list[Grid | None]:
-    rows = {g.id: g for g in session.scalars(select(Grid).options(defer(Grid.geom))
-                                             .where(Grid.id.in_(ids)))}
-    return [rows.get(i) for i in ids]

@@ -1,6 +1,9 @@
 """Batch functions behind the auth dataloaders."""
 
+from backend.auth.models import User
 from backend.auth.service import roles_by_user_ids as roles
-from backend.auth.service import users_by_ids as user
+from backend.db.batch import rows_of
+
+user = rows_of(User)
 
 __all__ = ["roles", "user"]

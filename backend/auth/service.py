@@ -213,8 +213,3 @@ def roles_by_user_ids(session: Session, ids: Sequence[int]) -> list[list[str]]:
     ):
         out[user_id].append(role)
     return [out[i] for i in ids]
-
-
-def users_by_ids(session: Session, ids: Sequence[int]) -> list[User | None]:
-    rows = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
-    return [rows.get(i) for i in ids]

@@ -1,21 +1,14 @@
 """Batch functions behind the events dataloaders."""
 
 from backend.auth.loaders import user
-from backend.events.service import (
-    categories_by_ids as category,
-)
-from backend.events.service import (
-    departments_by_ids as department,
-)
-from backend.events.service import (
-    events_by_ids as event,
-)
-from backend.events.service import (
-    history,
-    media,
-)
-from backend.events.service import (
-    locations_by_ids as location,
-)
+from backend.auth.models import Department
+from backend.db.batch import geojson_of, rows_of
+from backend.events.models import Event, EventCategory
+from backend.events.service import history, media
+
+category = rows_of(EventCategory)
+department = rows_of(Department)
+event = rows_of(Event)
+location = geojson_of(Event)
 
 __all__ = ["category", "department", "event", "history", "location", "media", "user"]

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 
-import orjson
 from sqlalchemy import Float, Select, and_, bindparam, event, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
@@ -22,6 +21,7 @@ from backend.areas.models import Grid
 from backend.auth.models import Department, User
 from backend.auth.service import Caller
 from backend.db import spatial
+from backend.db.batch import geojson_by_ids
 from backend.db.paging import Page, keyset_page
 from backend.errors import (
     BadInput,
@@ -267,30 +267,6 @@ def media(session: Session, event_ids: Sequence[int]) -> list[list[EventMedia]]:
     return [out[i] for i in event_ids]
 
 
-def categories_by_ids(session: Session, ids: Sequence[int]) -> list[EventCategory | None]:
-    rows = {c.id: c for c in session.scalars(select(EventCategory)
-                                             .where(EventCategory.id.in_(ids)))}
-    return [rows.get(i) for i in ids]
-
-
-def departments_by_ids(session: Session, ids: Sequence[int]) -> list[Department | None]:
-    rows = {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(ids)))}
-    return [rows.get(i) for i in ids]
-
-
-def events_by_ids(session: Session, ids: Sequence[int]) -> list[Event | None]:
-    rows = {e.id: e for e in session.scalars(select(Event).options(defer(Event.geom))
-                                             .where(Event.id.in_(ids)))}
-    return [rows.get(i) for i in ids]
-
-
-def locations_by_ids(session: Session, ids: Sequence[int]) -> list[dict | None]:
-    d = spatial.dialect_of(session)
-    rows = dict(session.execute(select(Event.id, spatial.as_geojson(Event.__table__, d))
-                                .where(Event.id.in_(ids))).all())
-    return [orjson.loads(rows[i]) if rows.get(i) else None for i in ids]
-
-
 # --- intake and routing ----------------------------------------------------------------
 
 @dataclass
@@ -474,7 +450,7 @@ def _open_task(session: Session, e: Event, user_id: int, now: datetime,
     if where is not None:
         lon, lat = where
     elif e.routing != "UNLOCATED":
-        loc = locations_by_ids(session, [e.id])[0]
+        loc = geojson_by_ids(session, [e.id], Event)[0]
         lon, lat = loc["coordinates"] if loc else (None, None)
     tasks.open_task(session, "EVENT", e.id, user_id, e.resolution_due_at, now, e.township_id,
                     lon, lat)
