@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from backend.areas.models import Grid, GridAgent, Township
@@ -105,10 +105,50 @@ def caller_from_token(session: Session, token: str | None, secret: str) -> Calle
         raise Unauthenticated("the token has expired: log in again") from None
     except jwt.PyJWTError:
         raise Unauthenticated("the token is not valid: log in again") from None
-    caller = load_caller(session, int(claims["sub"]))
+    caller = cached_caller(session, int(claims["sub"]))
     if caller is None:
         raise Unauthenticated("the token's user no longer exists or is disabled")
     return caller
+
+
+# Who a token's user is, per worker: four queries a request were most of a small query's
+# cost. A write to these tables in this process clears it at commit; other workers see a
+# change of roles, jurisdiction or a disabled account at most CALLER_TTL_S later.
+CALLER_TTL_S = 10.0
+_JURISDICTION_TABLES = ("users", "user_roles", "user_townships", "grid_agents")
+_callers: dict[tuple[str, int], tuple[float, Caller | None]] = {}
+
+
+def cached_caller(session: Session, user_id: int) -> Caller | None:
+    key = (str(session.get_bind().url), user_id)
+    hit = _callers.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CALLER_TTL_S:
+        return hit[1]
+    caller = load_caller(session, user_id)
+    _callers[key] = (time.monotonic(), caller)
+    return caller
+
+
+def forget_callers() -> None:
+    _callers.clear()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_jurisdiction_writes(conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+    if statement[:6].upper() in ("INSERT", "UPDATE", "DELETE") and any(
+            f" {t} " in statement or f'"{t}"' in statement for t in _JURISDICTION_TABLES):
+        conn.info["jurisdiction_changed"] = True
+
+
+@event.listens_for(Engine, "commit")
+def _forget_on_commit(conn):  # type: ignore[no-untyped-def]
+    if conn.info.pop("jurisdiction_changed", False):
+        forget_callers()
+
+
+@event.listens_for(Engine, "rollback")
+def _keep_on_rollback(conn):  # type: ignore[no-untyped-def]
+    conn.info.pop("jurisdiction_changed", None)
 
 
 def load_caller(session: Session, user_id: int) -> Caller | None:

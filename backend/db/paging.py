@@ -61,9 +61,11 @@ def keyset_page(
     max_page: int,
     key_of: Callable[[Any], Any],
     descending: bool = False,
+    scalars: bool = True,
 ) -> Page:
     """One page of `stmt` ordered by `keys` (unique together); `key_of(row)` reads them back
-    from a row (a value, or a tuple for several keys)."""
+    from a row (a value, or a tuple for several keys). `scalars=False` pages a select of
+    several columns as rows (no ORM objects: hot lists)."""
     keys = list(keys) if isinstance(keys, (list, tuple)) else [keys]
     if first is None:
         first = DEFAULT_PAGE
@@ -75,7 +77,8 @@ def keyset_page(
         left, right = (keys[0], values[0]) if len(keys) == 1 else (tuple_(*keys), tuple_(*values))
         paged = paged.where(left < right if descending else left > right)
     order = [k.desc() if descending else k for k in keys]
-    rows = list(session.scalars(paged.order_by(*order).limit(first + 1)))
+    paged = paged.order_by(*order).limit(first + 1)
+    rows = list(session.scalars(paged) if scalars else session.execute(paged).all())
     has_next = len(rows) > first
     rows = rows[:first]
 

@@ -14,7 +14,7 @@ import math
 from typing import Literal
 
 from geoalchemy2 import Geography
-from sqlalchemy import Float, and_, bindparam, cast, column, func, literal, select, table
+from sqlalchemy import Float, Insert, and_, bindparam, cast, column, func, literal, select, table
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Table
@@ -120,6 +120,13 @@ def box_values(lon: float, lat: float, radius_m: float) -> dict[str, float]:
     return dict(zip(BOX_PARAMS, expand_bbox(lon, lat, radius_m), strict=True))
 
 
+def lon_lat(t: Table, d: Dialect) -> tuple[ColumnElement, ColumnElement]:
+    """A point geometry's coordinates as two columns (cheaper than GeoJSON for points)."""
+    if d == "postgis":
+        return func.ST_X(t.c.geom).label("lon"), func.ST_Y(t.c.geom).label("lat")
+    return func.X(t.c.geom).label("lon"), func.Y(t.c.geom).label("lat")
+
+
 def as_geojson(t: Table, d: Dialect) -> ColumnElement:
     if d == "postgis":
         return func.ST_AsGeoJSON(t.c.geom, 9)
@@ -131,6 +138,15 @@ def minutes_between(start: ColumnElement, end: ColumnElement, d: Dialect) -> Col
     if d == "postgis":
         return func.extract("epoch", end - start) / 60.0
     return (func.julianday(end) - func.julianday(start)) * 1440.0
+
+
+def insert_unless_exists(t: Table, key: str, d: Dialect) -> Insert:
+    """INSERT that does nothing when a row with the same unique `key` exists (its RETURNING
+    then returns no row): ON CONFLICT DO NOTHING on both backends."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    ins = postgresql.insert(t) if d == "postgis" else sqlite.insert(t)
+    return ins.on_conflict_do_nothing(index_elements=[t.c[key]])
 
 
 def append_only_ddl(table_name: str, d: Dialect) -> list[str]:

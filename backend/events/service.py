@@ -11,8 +11,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Float, Select, and_, bindparam, event, false, func, or_, select, true
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    Float,
+    Insert,
+    Select,
+    and_,
+    bindparam,
+    event,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -212,7 +224,7 @@ def list_events(session: Session, caller: Caller, f: EventFilter, now: datetime,
     if caller.is_public:
         raise Unauthenticated("log in to see events")
     d = spatial.dialect_of(session)
-    stmt = select(Event).options(defer(Event.geom)).where(_scope(caller))
+    stmt = select(*_LIST_COLUMNS, *spatial.lon_lat(Event.__table__, d)).where(_scope(caller))
     if f.statuses:
         stmt = stmt.where(Event.status.in_(f.statuses))
     if f.category_code:
@@ -236,7 +248,12 @@ def list_events(session: Session, caller: Caller, f: EventFilter, now: datetime,
     if f.reported_to is not None:
         stmt = stmt.where(Event.reported_at < f.reported_to)
     return keyset_page(session, stmt, Event.id, first, after, max_page, lambda e: e.id,
-                       descending=True)
+                       descending=True, scalars=False)
+
+
+# Lists read rows, not ORM objects (a row has the same attribute names, plus lon and lat):
+# building 50 objects cost more than the query.
+_LIST_COLUMNS = tuple(c for c in Event.__table__.c if c.name != "geom")
 
 
 def _checked_bbox(b: Sequence[float]) -> tuple[float, float, float, float]:
@@ -338,17 +355,16 @@ def _replay(session: Session, inp: ReportInput) -> Reported | None:
     return Reported(e, dup, replayed=True)
 
 
-def find_duplicate(session: Session, cat: CategorySettings, lon: float, lat: float,
-                   now: datetime) -> Event | None:
+def find_duplicate_id(session: Session, cat: CategorySettings, lon: float, lat: float,
+                      now: datetime) -> int | None:
     """An open event of the same category within its radius and window, nearest first."""
     if cat.duplicate_radius_m <= 0 or cat.duplicate_window_h <= 0:
         return None
     r = cat.duplicate_radius_m
-    found = session.connection().execute(
+    return session.connection().execute(
         _duplicate_statement(spatial.dialect_of(session)),
         {"cat": cat.id, "since": now - timedelta(hours=cat.duplicate_window_h), "lon": lon,
          "lat": lat, "r": r, **spatial.box_values(lon, lat, r)}).scalar()
-    return session.get(Event, found, options=[defer(Event.geom)]) if found else None
 
 
 @cache
@@ -365,16 +381,22 @@ def _duplicate_statement(d: spatial.Dialect) -> Select:
 
 def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) -> Reported:
     """Take a report, route it, open its case (or merge it into an open duplicate); the
-    caller commits. Idempotent on clientId."""
+    caller commits. Idempotent on clientId.
+
+    The hot path of the API, so it is written as four statements (route, duplicate, the
+    case, its steps) plus the agent's task, in Core: the ORM's unit of work cost more than
+    the queries. The case is inserted in its final state (dispatched or merged), with the
+    steps that led there; a clientId already used makes the insert do nothing, and the
+    first answer is read back."""
     _check_report(caller, inp)
-    if (replayed := _replay(session, inp)) is not None:
-        return replayed
     cat = category_by_code(session, inp.category_code)
     r = route(session, caller, inp)
     cal = calendar(session)
-    resolution_due = deadline(now, cat.resolution, cat.unit, cal)
     p = inp.position
-    e = Event(
+    duplicate_id = None
+    if r.lon is not None and not inp.acknowledge_duplicate:
+        duplicate_id = find_duplicate_id(session, cat, r.lon, r.lat, now)
+    v = dict(
         client_id=inp.client_id, request_hash=inp.request_hash(), source=inp.source,
         category_id=cat.id, description=inp.description, address_text=inp.address_text,
         geom=f"SRID=4326;POINT({r.lon!r} {r.lat!r})" if r.lon is not None else None,
@@ -385,51 +407,73 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
         grid_id=r.grid.id if r.grid else None, village_id=r.grid.village_id if r.grid else None,
         township_id=r.township_id, department_id=cat.department_id, assignee_id=None,
         reporter_id=caller.user_id, status="REPORTED", urgency=cat.urgency,
-        self_handleable=cat.self_handleable, escalation_level=0, reported_at=now,
+        self_handleable=cat.self_handleable, duplicate_of_id=duplicate_id,
+        escalation_level=0, reported_at=now,
         response_due_at=deadline(now, cat.response, cat.unit, cal),
-        resolution_due_at=resolution_due,
+        resolution_due_at=deadline(now, cat.resolution, cat.unit, cal),
         escalate2_at=deadline(now, 2 * cat.resolution, cat.unit, cal),
-    )
-    duplicate = None
-    if r.lon is not None and not inp.acknowledge_duplicate:
-        duplicate = find_duplicate(session, cat, r.lon, r.lat, now)
-    session.add(e)
-    try:
-        session.flush()
-    except IntegrityError:  # the same clientId committed meanwhile by a retry
-        session.rollback()
-        if (replayed := _replay(session, inp)) is not None:
-            return replayed
-        raise
-    position = (p.lon, p.lat) if p else (None, None)
-    with session.no_autoflush:  # the steps go in together at commit: fewer round trips
-        _record(session, e, "REPORT", None, "REPORTED", caller.user_id, now, None, *position,
-                {"routing": r.routing, "grid": r.grid.code if r.grid else None,
-                 "neighbours": r.neighbours, "snapDistanceM": r.snap_distance_m})
-        if duplicate is not None:
-            e.duplicate_of_id = duplicate.id
-            _move(session, e, "MERGE", "MERGED", None, now, f"merged into event {duplicate.id}",
-                  data={"into": duplicate.id})
-            return Reported(e, duplicate, neighbours=r.neighbours)
-        _auto_dispatch(session, e, r, now)
-    return Reported(e, None, neighbours=r.neighbours)
+        **dict.fromkeys(("dispatched_at", "accepted_at", "submitted_at", "verified_at",
+                         "closed_at", "evaluated_at", "rating", "rating_comment")))
+    steps = [_step("REPORT", None, "REPORTED", caller.user_id, now, None,
+                   p.lon if p else None, p.lat if p else None,
+                   {"routing": r.routing, "grid": r.grid.code if r.grid else None,
+                    "neighbours": r.neighbours, "snapDistanceM": r.snap_distance_m})]
+    if duplicate_id is not None:
+        v["status"] = "MERGED"
+        steps.append(_step("MERGE", "REPORTED", "MERGED", None, now,
+                           f"merged into event {duplicate_id}", data={"into": duplicate_id}))
+    elif (dispatch := _auto_dispatch(session, r, cat)) is not None:
+        agent_id, note = dispatch
+        v.update(status="DISPATCHED", assignee_id=agent_id, dispatched_at=now)
+        steps.append(_step("DISPATCH", "REPORTED", "DISPATCHED", None, now, note,
+                           data={"assignee": agent_id, "department": cat.department_id}))
+    event_id = session.execute(_insert_event_statement(spatial.dialect_of(session)),
+                               v).scalar()
+    if event_id is None:  # this clientId was used before (perhaps by a retry meanwhile)
+        replayed = _replay(session, inp)
+        if replayed is None:  # pragma: no cover - the conflict was on another key
+            raise Conflict("the report could not be stored; send it again", "clientId")
+        return replayed
+    for step in steps:
+        step["event_id"] = event_id
+    session.execute(insert(EventTransition.__table__), steps)
+    e = Event(id=event_id, **v)  # the payload's view; the row is already written
+    if v["assignee_id"] is not None:
+        tasks.open_task(session, "EVENT", event_id, v["assignee_id"], e.resolution_due_at,
+                        now, e.township_id, r.lon, r.lat)
+    duplicate = (session.get(Event, duplicate_id, options=[defer(Event.geom)])
+                 if duplicate_id is not None else None)
+    return Reported(e, duplicate, neighbours=r.neighbours)
 
 
-def _auto_dispatch(session: Session, e: Event, r: Routing, now: datetime) -> None:
-    """To the grid's least-loaded agent when the category is self-handleable, else to the
-    department's queue; unlocated cases, and self-handleable ones with no grid or agent,
-    wait in the township (or district) queue for a dispatcher."""
+@cache
+def _insert_event_statement(d: spatial.Dialect) -> Insert:
+    return spatial.insert_unless_exists(Event.__table__, "client_id", d).returning(
+        Event.__table__.c.id)
+
+
+def _step(action: str, before: str | None, after: str, actor_id: int | None, now: datetime,
+          note: str | None, lon: float | None = None, lat: float | None = None,
+          data: dict | None = None) -> dict:
+    return {"action": action, "from_status": before, "to_status": after,
+            "actor_id": actor_id, "at": now, "note": note, "lon": lon, "lat": lat,
+            "data": json.dumps(data, ensure_ascii=False) if data else None}
+
+
+def _auto_dispatch(session: Session, r: Routing, cat: CategorySettings
+                   ) -> tuple[int | None, str] | None:
+    """(agent, note) of a new case: the grid's least-loaded agent when the category is
+    self-handleable, else the department's queue (no agent). None: unlocated cases, and
+    self-handleable ones with no grid or agent, wait in the township (or district) queue
+    for a dispatcher."""
     if r.routing == "UNLOCATED":
-        return
-    if e.self_handleable:
+        return None
+    if cat.self_handleable:
         agent = tasks.least_loaded_agent(session, r.grid.id) if r.grid else None
-        if agent is None:
-            return
-        _dispatch(session, e, now, None, agent_id=agent, department_id=e.department_id,
-                  note="routed to the grid's agent", where=(r.lon, r.lat))
-    elif e.department_id is not None:
-        _dispatch(session, e, now, None, agent_id=None, department_id=e.department_id,
-                  note="routed to the department")
+        return (agent, "routed to the grid's agent") if agent is not None else None
+    if cat.department_id is not None:
+        return None, "routed to the department"
+    return None
 
 
 def _dispatch(session: Session, e: Event, now: datetime, actor_id: int | None, *,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from backend.areas.models import GridAgent
@@ -43,11 +44,18 @@ def close_tasks(session: Session, kind: str, subject_id: int, status: str, now: 
 
 def least_loaded_agent(session: Session, grid_id: int) -> int | None:
     """The grid's agent with the fewest open tasks (ties: the lowest user id)."""
-    load = (select(func.count(Task.id)).where(Task.assignee_id == GridAgent.user_id,
-                                              Task.status == "OPEN")
-            .correlate(GridAgent).scalar_subquery())
-    return session.scalar(select(GridAgent.user_id).where(GridAgent.grid_id == grid_id)
-                          .order_by(load, GridAgent.user_id).limit(1))
+    return session.connection().execute(_least_loaded_statement(), {"grid": grid_id}).scalar()
+
+
+@cache
+def _least_loaded_statement() -> Select:
+    # Built once: every report asks it, and composing it cost more than running it.
+    agents, t = GridAgent.__table__, Task.__table__
+    load = (select(func.count(t.c.id)).where(t.c.assignee_id == agents.c.user_id,
+                                             t.c.status == "OPEN")
+            .correlate(agents).scalar_subquery())
+    return (select(agents.c.user_id).where(agents.c.grid_id == bindparam("grid"))
+            .order_by(load, agents.c.user_id).limit(1))
 
 
 def my_tasks(session: Session, caller: Caller, statuses: Sequence[str] | None,
