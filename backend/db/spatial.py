@@ -88,6 +88,16 @@ def in_bbox(t: Table, b: BBox, d: Dialect) -> ColumnElement:
     return intersects(t, _envelope_wkt(b), b, d)
 
 
+def points_in_bbox(t: Table, b: BBox, d: Dialect) -> ColumnElement:
+    """For a table of points: in the box, boundary included. On PostGIS the box operator
+    alone is exact for points (the index is only a prefilter, rechecked on the row), so the
+    ST_Intersects of in_bbox, one call a row, is left out; SpatiaLite's R*Tree holds
+    rounded boxes, so there the exact test stays."""
+    if d == "postgis":
+        return t.c.geom.op("&&")(func.ST_MakeEnvelope(*b, SRID))
+    return in_bbox(t, b, d)
+
+
 def distance_m(t: Table, lon: float, lat: float, d: Dialect) -> ColumnElement:
     """Geodesic distance in metres from the geometry to the point (0 inside)."""
     if d == "postgis":

@@ -236,7 +236,7 @@ def list_events(session: Session, caller: Caller, f: EventFilter, now: datetime,
     if f.grid_id is not None:
         stmt = stmt.where(Event.grid_id == f.grid_id)
     if f.bbox is not None:
-        stmt = stmt.where(spatial.in_bbox(Event.__table__, _checked_bbox(f.bbox), d))
+        stmt = stmt.where(spatial.points_in_bbox(Event.__table__, _checked_bbox(f.bbox), d))
     if f.near is not None:
         lon, lat = f.near.position.wgs84("near.point")
         stmt = stmt.where(spatial.within_m(Event.__table__, lon, lat,
