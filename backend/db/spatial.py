@@ -98,10 +98,15 @@ def points_in_bbox(t: Table, b: BBox, d: Dialect) -> ColumnElement:
     return in_bbox(t, b, d)
 
 
+# geography(GEOMETRY,4326): GeoAlchemy2's default SRID -1 made PostGIS send a NOTICE
+# ("SRID value -1 converted ...") for every cast of every query.
+GEOGRAPHY = Geography(srid=SRID)
+
+
 def distance_m(t: Table, lon: float, lat: float, d: Dialect) -> ColumnElement:
     """Geodesic distance in metres from the geometry to the point (0 inside)."""
     if d == "postgis":
-        return func.ST_Distance(cast(t.c.geom, Geography), cast(point(lon, lat, d), Geography))
+        return func.ST_Distance(cast(t.c.geom, GEOGRAPHY), cast(point(lon, lat, d), GEOGRAPHY))
     return cast(func.ST_Distance(t.c.geom, point(lon, lat, d), 1), Float)
 
 
@@ -115,7 +120,7 @@ def within_m(t: Table, lon: Number, lat: Number, radius_m: Number, d: Dialect,
     prefilter = _index_prefilter(t, box or expand_bbox(lon, lat, radius_m), d)
     if d == "postgis":
         exact = func.ST_DWithin(
-            cast(t.c.geom, Geography), cast(point(lon, lat, d), Geography), radius_m
+            cast(t.c.geom, GEOGRAPHY), cast(point(lon, lat, d), GEOGRAPHY), radius_m
         )
     else:
         exact = distance_m(t, lon, lat, d) <= radius_m
