@@ -427,8 +427,8 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
         v.update(status="DISPATCHED", assignee_id=agent_id, dispatched_at=now)
         steps.append(_step("DISPATCH", "REPORTED", "DISPATCHED", None, now, note,
                            data={"assignee": agent_id, "department": cat.department_id}))
-    event_id = session.execute(_insert_event_statement(spatial.dialect_of(session)),
-                               v).scalar()
+    db = session.connection()  # Core on the session's connection: no ORM layer per statement
+    event_id = db.execute(_insert_event_statement(spatial.dialect_of(session)), v).scalar()
     if event_id is None:  # this clientId was used before (perhaps by a retry meanwhile)
         replayed = _replay(session, inp)
         if replayed is None:  # pragma: no cover - the conflict was on another key
@@ -436,11 +436,11 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
         return replayed
     for step in steps:
         step["event_id"] = event_id
-    session.execute(insert(EventTransition.__table__), steps)
+    db.execute(insert(EventTransition.__table__), steps)
     e = Event(id=event_id, **v)  # the payload's view; the row is already written
     if v["assignee_id"] is not None:
-        tasks.open_task(session, "EVENT", event_id, v["assignee_id"], e.resolution_due_at,
-                        now, e.township_id, r.lon, r.lat)
+        tasks.insert_task(session, "EVENT", event_id, v["assignee_id"],
+                          e.resolution_due_at, now, e.township_id, r.lon, r.lat)
     duplicate = (session.get(Event, duplicate_id, options=[defer(Event.geom)])
                  if duplicate_id is not None else None)
     return Reported(e, duplicate, neighbours=r.neighbours)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend.areas.models import GridAgent
@@ -20,15 +20,31 @@ from backend.tasks.models import STATUSES, Task
 NO_DUE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
+def _task_values(kind: str, subject_id: int, assignee_id: int, due_at: datetime | None,
+                 now: datetime, township_id: int | None, lon: float | None,
+                 lat: float | None, note: str | None) -> dict:
+    return dict(kind=kind, subject_id=subject_id, assignee_id=assignee_id, status="OPEN",
+                due_at=due_at, created_at=now, township_id=township_id, lon=lon, lat=lat,
+                note=note, closed_at=None)
+
+
 def open_task(session: Session, kind: str, subject_id: int, assignee_id: int,
               due_at: datetime | None, now: datetime, township_id: int | None,
               lon: float | None = None, lat: float | None = None, note: str | None = None
               ) -> Task:
-    task = Task(kind=kind, subject_id=subject_id, assignee_id=assignee_id, status="OPEN",
-                due_at=due_at, created_at=now, township_id=township_id, lon=lon, lat=lat,
-                note=note)
+    task = Task(**_task_values(kind, subject_id, assignee_id, due_at, now, township_id, lon,
+                               lat, note))
     session.add(task)
     return task
+
+
+def insert_task(session: Session, kind: str, subject_id: int, assignee_id: int,
+                due_at: datetime | None, now: datetime, township_id: int | None,
+                lon: float | None = None, lat: float | None = None, note: str | None = None
+                ) -> None:
+    """open_task for hot paths: written at once, in Core, no ORM object."""
+    session.connection().execute(insert(Task.__table__), _task_values(
+        kind, subject_id, assignee_id, due_at, now, township_id, lon, lat, note))
 
 
 def close_tasks(session: Session, kind: str, subject_id: int, status: str, now: datetime,
