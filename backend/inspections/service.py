@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pyproj import Geod
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from backend.areas import service as areas
 from backend.auth.models import Department, User, UserRole, UserTownship
@@ -755,12 +755,13 @@ class Alarmed:
     neighbours: list[str] = field(default_factory=list)
 
 
-def authenticate_device(session: Session, key: str) -> TargetDevice:
+def authenticate_device(session: Session, key: str, lock: bool = False) -> TargetDevice:
     """The device whose key this is. Only the key's SHA-256 is stored; the lookup is by that
-    hash (which says nothing about the key) and the match is confirmed in constant time."""
+    hash (which says nothing about the key) and the match is confirmed in constant time.
+    `lock` holds the device's row (PostgreSQL), so one device's alarms queue up."""
     digest = device_key_hash(key or "")
-    d = session.scalar(select(TargetDevice).where(TargetDevice.key_hash == digest,
-                                                  TargetDevice.active))
+    stmt = select(TargetDevice).where(TargetDevice.key_hash == digest, TargetDevice.active)
+    d = session.scalar(stmt.with_for_update() if lock else stmt)
     if d is None or not hmac.compare_digest(d.key_hash, digest):
         raise Unauthenticated("unknown device key")
     return d
@@ -786,8 +787,7 @@ def ingest_alarm(session: Session, inp: AlarmInput, now: datetime) -> Alarmed:
     """A device's alarm becomes an event (source SENSOR) at the device's location, its
     category from the alarm type; the same device and type while its event is open and within
     the category's duplicate window attach to that event (an alarm storm is one case)."""
-    device = authenticate_device(session, inp.device_key)
-    session.get(TargetDevice, device.id, with_for_update=True)  # one storm at a time
+    device = authenticate_device(session, inp.device_key, lock=True)  # one storm at a time
     old = session.scalar(select(DeviceAlarm).where(DeviceAlarm.client_id == inp.client_id))
     if old is not None:
         if old.device_id != device.id or old.request_hash != inp.request_hash():
@@ -804,16 +804,14 @@ def ingest_alarm(session: Session, inp: AlarmInput, now: datetime) -> Alarmed:
     if inp.note is not None and len(inp.note) > 500:
         raise BadInput("note is over 500 characters", "note")
     cat = events.category_by_code(session, code)
-    last = session.scalar(select(DeviceAlarm.event_id)
-                          .where(DeviceAlarm.device_id == device.id,
-                                 DeviceAlarm.alarm_type == inp.alarm_type)
-                          .order_by(DeviceAlarm.id.desc()).limit(1))
-    open_event = None
-    if last is not None:
-        e = session.get(Event, last)
-        if e.status in EVENT_OPEN and e.reported_at >= now - timedelta(
-                hours=cat.duplicate_window_h):
-            open_event = e
+    # the event of this device's latest alarm of this type, if still open and in the window
+    last = (select(DeviceAlarm.event_id).where(DeviceAlarm.device_id == device.id,
+                                               DeviceAlarm.alarm_type == inp.alarm_type)
+            .order_by(DeviceAlarm.id.desc()).limit(1).scalar_subquery())
+    open_event = session.scalar(
+        select(Event).options(defer(Event.geom))
+        .where(Event.id == last, Event.status.in_(EVENT_OPEN),
+               Event.reported_at >= now - timedelta(hours=cat.duplicate_window_h)))
     alarm = DeviceAlarm(client_id=inp.client_id, request_hash=inp.request_hash(),
                         device_id=device.id, alarm_type=inp.alarm_type, value=inp.value,
                         note=inp.note, raised_at=inp.raised_at, received_at=now,
