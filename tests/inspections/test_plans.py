@@ -184,3 +184,33 @@ def test_bad_plan_inputs(api: Api, world: World) -> None:
                          ({"riskWeights": [{"level": "A", "weight": -1}]}, "riskWeights")):
         r = create(api, plan_input("x", **extra))
         assert r["plan"] is None and r["errors"][0]["field"] == field, (extra, r)
+
+
+def test_drawn_assignments_are_in_the_inspectors_inbox_and_nodes(api: Api, world: World,
+                                                                 engine: Engine) -> None:
+    from tests.inspections.helpers import drawn_plan
+
+    plan = drawn_plan(api, sampleSize=2)
+    a = plan["assignments"][0]
+    from sqlalchemy import select
+
+    from backend.auth.models import User
+    from backend.db.engine import make_sessionmaker
+    from backend.inspections.models import Inspector
+
+    with make_sessionmaker(engine)() as s:
+        user = s.scalar(select(User.username).join(Inspector, Inspector.user_id == User.id)
+                        .where(Inspector.code == a["inspectorCodes"][0]))
+    q = """{ myTasks(first: 100) { edges { node { kind location subject { __typename
+      ... on InspectionAssignment { id kind targetCode inspectorCodes } } } } } }"""
+    tasks = [e["node"] for e in api.post(q, as_user=user)["data"]["myTasks"]["edges"]]
+    mine = [t for t in tasks if t["subject"] and t["subject"].get("id") == a["id"]]
+    assert len(mine) == 1 and mine[0]["kind"] == "INSPECTION" and mine[0]["location"]
+    assert mine[0]["subject"]["inspectorCodes"] == a["inspectorCodes"]
+
+    node = """query($id: ID!) { node(id: $id) { id ... on InspectionPlan { status seed }
+      ... on InspectionAssignment { targetCode } } }"""
+    assert api.post(node, {"id": plan["id"]})["data"]["node"]["seed"] == plan["seed"]
+    assert codes(api.post(node, {"id": a["id"]})) == ["UNAUTHENTICATED"]
+    assert api.post(node, {"id": a["id"]}, as_user=user)["data"]["node"]["targetCode"] == \
+        a["targetCode"]
