@@ -65,6 +65,7 @@ RECTIFY_WORKING_DAYS = 10
 VIOLATION_POINTS = -5
 EVIDENCE_SKEW = timedelta(minutes=5)  # a device clock a little ahead is not an error
 MAX_TEXT = 4000
+MAX_SEED = 200
 SYSTEM_DEVICES = "system-devices"  # the reporter of device alarms (cannot log in)
 _GEOD = Geod(ellps="WGS84")
 
@@ -72,6 +73,11 @@ _GEOD = Geod(ellps="WGS84")
 RECTIFICATIONS = StateMachine("rectification", [
     rule("CLOSE", ("OPEN",), "CLOSED", ("passing_follow_up",)),
 ])
+
+
+def _aware(value: datetime | None, field: str) -> None:
+    if value is not None and value.tzinfo is None:
+        raise BadInput(f"{field} needs a time zone (ISO-8601 with an offset)", field)
 
 
 def _hash(*parts: object) -> str:
@@ -101,17 +107,14 @@ def declare_conflict(session: Session, user_id: int, target_id: int,
 
 
 def add_target(session: Session, code: str, name: str, category: str, risk: str,
-               lon: float, lat: float, address: str | None = None,
-               grid: areas.GridLike | None | bool = True) -> InspectionTarget:
-    """A target at a WGS-84 point, its grid and township by location (`grid` may be passed in
-    by a bulk load that located it already); the caller commits."""
+               lon: float, lat: float, address: str | None = None) -> InspectionTarget:
+    """A target at a WGS-84 point, its grid and township by location; the caller commits."""
     if category not in CATEGORIES:
         raise BadInput(f"category is one of {', '.join(CATEGORIES)}", "category")
     if risk not in RISKS:
         raise BadInput(f"risk level is one of {', '.join(RISKS)}", "riskLevel")
     lon, lat = Position(lon, lat).wgs84("location")
-    if grid is True:
-        grid = areas.covering_grid(session, lon, lat)
+    grid = areas.covering_grid(session, lon, lat)
     township_id = grid.township_id if grid else areas.covering_township(session, lon, lat)
     t = InspectionTarget(code=code, name=name, category=category, risk=risk, address=address,
                          geom=f"SRID=4326;POINT({lon!r} {lat!r})", lon=lon, lat=lat,
@@ -301,6 +304,7 @@ def _check_plan_input(inp: PlanInput) -> None:
     if inp.sample_ratio is not None and not (math.isfinite(inp.sample_ratio)
                                              and 0 < inp.sample_ratio <= 1):
         raise BadInput("sampleRatio is in (0, 1]", "sampleRatio")
+    _aware(inp.due_at, "dueAt")
     if inp.per_target < draw.MIN_PER_TARGET:
         raise BadInput(f"each target needs at least {draw.MIN_PER_TARGET} inspectors "
                        f"(双随机), not {inp.per_target}", "inspectorsPerTarget")
@@ -453,6 +457,8 @@ def draw_plan(session: Session, caller: Caller, plan_id: int, seed: str, now: da
     _plans_for(caller, plan.department_id)
     if plan.status == "DRAWN":
         raise InvalidTransition("this plan has already been drawn: a plan is drawn once", "id")
+    if len(seed) > MAX_SEED:
+        raise BadInput(f"a seed has at most {MAX_SEED} characters", "seed")
     doc = plan_document(plan)
     try:
         draw.check_seed(seed, doc["seedCommitment"])
@@ -575,6 +581,7 @@ def _check_record(inp: RecordInput, now: datetime) -> None:
         if ev.kind not in EVIDENCE_KINDS:
             raise BadInput(f"evidence kind is one of {', '.join(EVIDENCE_KINDS)}",
                            "evidence.kind")
+        _aware(ev.at, "evidence.at")
         if ev.at > now + EVIDENCE_SKEW:
             raise BadInput("the evidence's time is in the future", "evidence.at")
         if ev.kind == "READING" and (ev.value is None or not math.isfinite(ev.value)):
@@ -803,6 +810,7 @@ def ingest_alarm(session: Session, inp: AlarmInput, now: datetime) -> Alarmed:
         raise BadInput("value must be a finite number", "value")
     if inp.note is not None and len(inp.note) > 500:
         raise BadInput("note is over 500 characters", "note")
+    _aware(inp.raised_at, "raisedAt")
     cat = events.category_by_code(session, code)
     # the event of this device's latest alarm of this type, if still open and in the window
     last = (select(DeviceAlarm.event_id).where(DeviceAlarm.device_id == device.id,

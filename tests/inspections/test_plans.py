@@ -92,6 +92,13 @@ def test_a_seed_that_does_not_match_draws_nothing(api: Api, world: World,
     assert after["status"] == "CREATED" and after["seed"] is None
 
 
+def test_an_overlong_seed_is_refused(api: Api, world: World) -> None:
+    seed = "s" * 201
+    plan = create(api, plan_input(seed))["plan"]
+    d = draw(api, plan["id"], seed)
+    assert [e["field"] for e in d["errors"]] == ["seed"]
+
+
 def test_a_plan_is_drawn_once(api: Api, world: World, engine: Engine) -> None:
     seed = uuid.uuid4().hex
     plan = create(api, plan_input(seed))["plan"]
@@ -181,6 +188,7 @@ def test_bad_plan_inputs(api: Api, world: World) -> None:
                          ({"sampleRatio": 0.5}, "sampleSize"),
                          ({"items": []}, "items"),
                          ({"departmentCode": "NOPE"}, "departmentCode"),
+                         ({"dueAt": "2026-12-01T17:00:00"}, "dueAt"),
                          ({"riskWeights": [{"level": "A", "weight": -1}]}, "riskWeights")):
         r = create(api, plan_input("x", **extra))
         assert r["plan"] is None and r["errors"][0]["field"] == field, (extra, r)
