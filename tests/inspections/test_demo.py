@@ -108,3 +108,17 @@ def test_an_inspector_sees_the_targets_of_their_townships(demo_api: Api,
                       as_user="inspector-scj-1")
     assert codes(r) == ["FORBIDDEN"]
     assert codes(demo_api.post(TARGETS, {})) == ["UNAUTHENTICATED"]
+
+
+def test_published_inspections_without_n_plus_1(demo_api: Api, demo_engine: Engine) -> None:
+    def statements(first: int) -> int:
+        counter = StatementCounter(demo_engine)
+        try:
+            r = demo_api.post(PUBLISHED.replace("first: 100", f"first: {first}"), {})
+        finally:
+            counter.close()
+        assert len(r["data"]["publishedInspections"]["edges"]) == first
+        return counter.n
+
+    # the page, then one batch each for targets, townships, plans, departments, rectifications
+    assert statements(3) == statements(50) <= 8
