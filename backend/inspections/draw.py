@@ -125,6 +125,13 @@ def _weights(targets: Sequence[Target], weights: Mapping[str, float] | None) -> 
     return checked
 
 
+def population_weights(targets: Sequence[Target], weights: Mapping[str, float] | None
+                       ) -> dict[str, float]:
+    """The checked weights (DrawError for a missing or non-positive one): what a plan is
+    checked with before it is published."""
+    return _weights(targets, weights)
+
+
 def draw_targets(
     seed: str, targets: Iterable[Target], sample_size: int, weights: Mapping[str, float] | None = None
 ) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
@@ -13,12 +13,12 @@ from backend.api.mutations import mutate
 from backend.api.relay import Connection, Node, connection, pk_of, to_global_id
 from backend.api.scalars import GeoJSON, UserError
 from backend.events import loaders as event_loaders
+from backend.events.schema import Event
+from backend.inspections import loaders as inspection_loaders
+from backend.inspections.schema import InspectionAssignment
 from backend.tasks import models, service
 
-if TYPE_CHECKING:
-    from backend.events.schema import Event
-
-EventType = Annotated["Event", strawberry.lazy("backend.events.schema")]
+TaskSubject = Annotated[Event | InspectionAssignment, strawberry.union("TaskSubject")]
 TaskKind = strawberry.enum(Enum("TaskKind", {k: k for k in models.KINDS}))
 TaskStatus = strawberry.enum(Enum("TaskStatus", {s: s for s in models.STATUSES}))
 
@@ -46,9 +46,10 @@ class Task(Node):
         return {"type": "Point", "coordinates": [self.row.lon, self.row.lat]}
 
     @strawberry.field(description="What the task is about.")
-    async def subject(self, info: Info) -> EventType | None:
-        from backend.events.schema import Event
-
+    async def subject(self, info: Info) -> TaskSubject | None:
+        if self.row.kind == "INSPECTION":
+            a = await info.context.loader(inspection_loaders.assignment).load(self.row.subject_id)
+            return InspectionAssignment.of(a) if a else None
         if self.row.kind != "EVENT":
             return None
         e = await info.context.loader(event_loaders.event).load(self.row.subject_id)
