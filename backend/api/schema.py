@@ -24,9 +24,10 @@ from backend.areas import schema as areas
 from backend.auth import schema as auth
 from backend.errors import AppError, NotFound
 from backend.events import schema as events
+from backend.services import schema as services
 from backend.tasks import schema as tasks
 
-NODE_RESOLVERS = {**areas.NODES, **auth.NODES, **events.NODES}
+NODE_RESOLVERS = {**areas.NODES, **auth.NODES, **events.NODES, **services.NODES}
 
 
 @strawberry.type
@@ -73,16 +74,18 @@ class WangSchema(strawberry.Schema):
 
 
 Query = merge_types("Query", (NodeQuery, auth.AuthQuery, areas.AreasQuery,
-                              areas_admin.AreasAdminQuery, events.EventsQuery, tasks.TasksQuery))
+                              areas_admin.AreasAdminQuery, events.EventsQuery, tasks.TasksQuery,
+                              services.ServicesQuery))
 Mutation = merge_types("Mutation", (auth.AuthMutation, areas_admin.AreasAdminMutation,
                                     events.EventsMutation, events.EventsAdminMutation,
-                                    tasks.TasksMutation))
+                                    tasks.TasksMutation, services.ServicesMutation))
 
 schema = WangSchema(
     query=Query,
     mutation=Mutation,
     types=[areas.Township, areas.Village, areas.Grid, areas.Household, auth.User, events.Event,
-           tasks.Task],
+           tasks.Task, areas.Resident, services.ServiceRequest, services.Visit,
+           services.Reminder],
     config=StrawberryConfig(scalar_map=SCALARS),
     extensions=[
         CloseSession,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
@@ -13,12 +13,12 @@ from backend.api.mutations import mutate
 from backend.api.relay import Connection, Node, connection, pk_of, to_global_id
 from backend.api.scalars import GeoJSON, UserError
 from backend.events import loaders as event_loaders
+from backend.events.schema import Event
+from backend.services.schema import Reminder, ServiceRequest
 from backend.tasks import models, service
 
-if TYPE_CHECKING:
-    from backend.events.schema import Event
-
-EventType = Annotated["Event", strawberry.lazy("backend.events.schema")]
+# what a task is about: a union, so service requests and reminders share the one inbox
+TaskSubject = Annotated[Event | ServiceRequest | Reminder, strawberry.union("TaskSubject")]
 TaskKind = strawberry.enum(Enum("TaskKind", {k: k for k in models.KINDS}))
 TaskStatus = strawberry.enum(Enum("TaskStatus", {s: s for s in models.STATUSES}))
 
@@ -46,9 +46,15 @@ class Task(Node):
         return {"type": "Point", "coordinates": [self.row.lon, self.row.lat]}
 
     @strawberry.field(description="What the task is about.")
-    async def subject(self, info: Info) -> EventType | None:
-        from backend.events.schema import Event
+    async def subject(self, info: Info) -> TaskSubject | None:
+        from backend.services import loaders as service_loaders
 
+        if self.row.kind == "SERVICE_REQUEST":
+            r = await info.context.loader(service_loaders.request).load(self.row.subject_id)
+            return ServiceRequest.of(r) if r else None
+        if self.row.kind == "REMINDER":
+            m = await info.context.loader(service_loaders.reminder).load(self.row.subject_id)
+            return Reminder.of(m) if m else None
         if self.row.kind != "EVENT":
             return None
         e = await info.context.loader(event_loaders.event).load(self.row.subject_id)
