@@ -467,4 +467,15 @@ def _visit_node(info: Info, pk: int) -> Visit | None:
     return Visit.of(v)
 
 
-NODES = {"ServiceRequest": _request_node, "Visit": _visit_node}
+def _reminder_node(info: Info, pk: int) -> Reminder | None:
+    from backend.areas.service import get_household
+
+    m = info.context.session.get(models.Reminder, pk)
+    if m is None:
+        return None
+    if m.assignee_id != info.context.caller.user_id:  # FORBIDDEN outside the jurisdiction
+        get_household(info.context.session, info.context.caller, m.household_id)
+    return Reminder.of(m)
+
+
+NODES = {"ServiceRequest": _request_node, "Visit": _visit_node, "Reminder": _reminder_node}

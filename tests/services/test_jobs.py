@@ -9,12 +9,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.api.relay import from_global_id
+from backend.api.relay import from_global_id, to_global_id
 from backend.services.models import Qualification, Reminder, ServiceRequest, ServiceTransition
 from backend.services.service import remind, sweep
 from backend.tasks.models import Task
 from backend.worktime import TZ
-from tests.conftest import Api
+from tests.conftest import Api, codes
 from tests.services.conftest import Corner
 from tests.services.helpers import act, request
 
@@ -101,6 +101,11 @@ def test_reminder_fires_once_on_the_right_day(api: Api, corner: Corner,
     assert len(mine) == 1 and mine[0]["subject"]["item"] == {"code": "RS02",
                                                               "validityDays": 365}
     assert mine[0]["subject"]["household"]["id"] == corner.s1[4].id
+    node = 'query($id: ID!) { node(id: $id) { ... on Reminder { expiresOn } } }'
+    gid = to_global_id("Reminder", rows[0].id)
+    assert api.post(node, {"id": gid}, as_user=owner)["data"]["node"] == {
+        "expiresOn": "2030-06-30"}
+    assert codes(api.post(node, {"id": gid}, as_user="agent")) == ["FORBIDDEN"]
     # the agent files the request the reminder asked for: the reminder is done
     request(api, owner, "RS02", corner.s1[4].id, corner.s1[4].resident_ids[0], channel="ROUND")
     session.rollback()  # a fresh snapshot
