@@ -603,22 +603,47 @@ def remind(session: Session, now: datetime, days: int, limit: int | None = None)
         .join(Resident, Resident.id == Q.resident_id)
         .where(Q.expires_on >= today, Q.expires_on <= today + timedelta(days=days), ~already)
         .order_by(Q.expires_on, Q.resident_id, Q.item_id).limit(limit)).all()
-    homes = dict(zip({r.household_id for r in rows},
-                     geojson_by_ids(session, list({r.household_id for r in rows}), Household),
-                     strict=True)) if rows else {}
+    if not rows:
+        return 0
+    # everything is read before anything is written: SQLite holds its write lock from the
+    # first insert to the commit, so the batch's writes go in together
+    hids = sorted({r.household_id for r in rows})
+    homes = dict(zip(hids, geojson_by_ids(session, hids, Household), strict=True))
+    agents = _agents_by_load(session, {r.grid_id for r in rows if r.grid_id is not None})
+    made = []
     for row in rows:
-        agent = tasks.least_loaded_agent(session, row.grid_id) if row.grid_id else None
+        queue = agents.get(row.grid_id)
+        agent = queue[len(made) % len(queue)] if queue else None
         rem = Reminder(resident_id=row.resident_id, item_id=row.item_id,
                        household_id=row.household_id, expires_on=row.expires_on,
                        assignee_id=agent, created_at=now)
         session.add(rem)
-        session.flush()
-        if agent is not None:
+        made.append((rem, row))
+    session.flush()
+    for rem, row in made:
+        if rem.assignee_id is not None:
             lon, lat = homes[row.household_id]["coordinates"]
             due = datetime.combine(row.expires_on, REMINDER_HOUR, TZ)
-            tasks.open_task(session, "REMINDER", rem.id, agent, due, now, row.township_id,
-                            lon, lat, f"qualification expires on {row.expires_on.isoformat()}")
+            tasks.open_task(session, "REMINDER", rem.id, rem.assignee_id, due, now,
+                            row.township_id, lon, lat,
+                            f"qualification expires on {row.expires_on.isoformat()}")
     return len(rows)
+
+
+def _agents_by_load(session: Session, grid_ids: set[int]) -> dict[int, list[int]]:
+    """Each grid's agents, least loaded (open tasks) first, in one query."""
+    from backend.tasks.models import Task
+
+    load = func.count(Task.id)
+    out: dict[int, list[int]] = {}
+    for grid_id, user_id, _n in session.execute(
+            select(GridAgent.grid_id, GridAgent.user_id, load)
+            .outerjoin(Task, and_(Task.assignee_id == GridAgent.user_id, Task.status == "OPEN"))
+            .where(GridAgent.grid_id.in_(grid_ids))
+            .group_by(GridAgent.grid_id, GridAgent.user_id)
+            .order_by(GridAgent.grid_id, load, GridAgent.user_id)):
+        out.setdefault(grid_id, []).append(user_id)
+    return out
 
 
 def reminders_by_ids(session: Session, ids: Sequence[int]) -> list[Reminder | None]:
