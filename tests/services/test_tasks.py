@@ -95,3 +95,25 @@ def test_my_tasks_without_n_plus_one(api: Api, corner: Corner, engine,  # type: 
         return counter.n
 
     assert statements(1) == statements(4)
+
+
+def test_service_requests_list_without_n_plus_one(api: Api, corner: Corner,
+                                                  engine) -> None:  # type: ignore[no-untyped-def]
+    for k in range(5):
+        request(api, "dispatcher_b", "MZ06", corner.s1[k].id, corner.s1[k].resident_ids[1])
+    q = """query($n: Int) { serviceRequests(filter: {itemCode: "MZ06"}, first: $n) {
+      totalCount edges { node { code status overdue item { name department { name } }
+      household { address } resident { name } assignee { username } department { code }
+      history { action actor { username } } visits { distanceM } allowedActions } } } }"""
+    api.token("dispatcher_b")
+
+    def statements(n: int) -> int:
+        counter = StatementCounter(engine)
+        try:
+            r = api.post(q, {"n": n}, as_user="dispatcher_b")
+            assert len(r["data"]["serviceRequests"]["edges"]) == n, r
+        finally:
+            counter.close()
+        return counter.n
+
+    assert statements(1) == statements(5)
