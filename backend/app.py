@@ -24,6 +24,7 @@ from backend.api.errors import with_codes
 from backend.api.schema import schema
 from backend.config import Settings, load_settings
 from backend.db.engine import make_engine, make_sessionmaker
+from backend.services import jobs as services_jobs
 
 log = logging.getLogger("wangge")
 
@@ -113,6 +114,7 @@ async def _sweep_forever(sessions: sessionmaker[Session], settings: Settings) ->
     while True:
         try:
             await run_in_threadpool(sweep_once, sessions, settings)
+            await run_in_threadpool(services_jobs.periodic, sessions, settings)
         except Exception:  # a failed sweep is retried at the next tick, never kills serving
             log.exception("sweep failed")
         await asyncio.sleep(settings.sweep_interval_s)

@@ -170,7 +170,8 @@ def _demo_logins() -> dict:
 @app.command()
 def sweep(now: Annotated[str | None, typer.Option(help="ISO time (default: now)")] = None
           ) -> None:
-    """Escalate overdue events once (also done every minute inside `wangge serve`)."""
+    """Escalate overdue events and service requests once (also done every minute inside
+    `wangge serve`)."""
     from datetime import UTC, datetime
 
     from backend.app import sweep_once
@@ -182,6 +183,30 @@ def sweep(now: Annotated[str | None, typer.Option(help="ISO time (default: now)"
         settings = replace(settings, clock=lambda: at)
     first, second = sweep_once(sessions(), settings)
     console.print(f"escalated {first} to the township supervision, {second} to the district")
+    from backend.services.jobs import sweep_requests
+
+    first, second = sweep_requests(sessions(), settings.clock())
+    console.print(f"service requests: escalated {first} to the township supervision, "
+                  f"{second} to the district")
+
+
+@app.command()
+def remind(now: Annotated[str | None, typer.Option(help="ISO time (default: now)")] = None,
+           days: Annotated[int | None, typer.Option(
+               help="days before expiry (default WANGGE_REMINDER_DAYS, 30)")] = None) -> None:
+    """Make reminder tasks for qualifications about to expire, each exactly once (also done
+    every minute inside `wangge serve`)."""
+    from datetime import UTC, datetime
+
+    from backend.services.jobs import make_reminders
+
+    settings = load_settings()
+    at = datetime.now(UTC)
+    if now is not None:
+        at = datetime.fromisoformat(now)
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    made = make_reminders(sessions(), at, settings.reminder_days if days is None else days)
+    console.print(f"made {made} reminders")
 
 
 @user_app.command("add")

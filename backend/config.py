@@ -22,6 +22,8 @@ class Settings:
     max_page: int = 100
     media_dir: Path = Path("var/media")
     sweep_interval_s: float = 60.0
+    geofence_m: float = 100.0  # a visit farther from the household is flagged (rural GPS)
+    reminder_days: int = 30  # a reminder this many days before a qualification expires
     # injectable so tests control time (deadlines, escalation, overdue)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -50,4 +52,6 @@ def load_settings() -> Settings:
         secret=_secret(),
         token_ttl_s=int(os.environ.get("WANGGE_TOKEN_TTL_S", 12 * 3600)),
         media_dir=Path(os.environ.get("WANGGE_MEDIA_DIR", var_dir() / "media")),
+        geofence_m=float(os.environ.get("WANGGE_GEOFENCE_M", 100.0)),
+        reminder_days=int(os.environ.get("WANGGE_REMINDER_DAYS", 30)),
     )

@@ -25,9 +25,11 @@ from backend.auth import schema as auth
 from backend.errors import AppError, NotFound
 from backend.events import schema as events
 from backend.inspections import schema as inspections
+from backend.services import schema as services
 from backend.tasks import schema as tasks
 
-NODE_RESOLVERS = {**areas.NODES, **auth.NODES, **events.NODES, **inspections.NODES}
+NODE_RESOLVERS = {**areas.NODES, **auth.NODES, **events.NODES, **services.NODES,
+                  **inspections.NODES}
 
 
 @strawberry.type
@@ -75,16 +77,18 @@ class WangSchema(strawberry.Schema):
 
 Query = merge_types("Query", (NodeQuery, auth.AuthQuery, areas.AreasQuery,
                               areas_admin.AreasAdminQuery, events.EventsQuery, tasks.TasksQuery,
-                              inspections.InspectionsQuery))
+                              services.ServicesQuery, inspections.InspectionsQuery))
 Mutation = merge_types("Mutation", (auth.AuthMutation, areas_admin.AreasAdminMutation,
                                     events.EventsMutation, events.EventsAdminMutation,
-                                    tasks.TasksMutation, inspections.InspectionsMutation))
+                                    tasks.TasksMutation, services.ServicesMutation,
+                                    inspections.InspectionsMutation))
 
 schema = WangSchema(
     query=Query,
     mutation=Mutation,
     types=[areas.Township, areas.Village, areas.Grid, areas.Household, auth.User, events.Event,
-           tasks.Task, inspections.InspectionTarget, inspections.InspectionPlan,
+           tasks.Task, areas.Resident, services.ServiceRequest, services.Visit,
+           services.Reminder, inspections.InspectionTarget, inspections.InspectionPlan,
            inspections.InspectionAssignment, inspections.Inspection],
     config=StrawberryConfig(scalar_map=SCALARS),
     extensions=[

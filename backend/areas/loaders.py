@@ -3,6 +3,7 @@
 from backend.areas.models import Grid, Household, Township, Village
 from backend.areas.service import agents_by_grid_ids as agents_by_grid
 from backend.areas.service import grids_by_agent_ids as grids_by_agent
+from backend.areas.service import residents_by_household_ids as residents_by_household
 from backend.db.batch import geojson_of, rows_of
 
 grid = rows_of(Grid)
@@ -12,4 +13,4 @@ township = rows_of(Township)
 village = rows_of(Village)
 
 __all__ = ["agents_by_grid", "grid", "grid_geometry", "grids_by_agent", "household_position",
-           "township", "village"]
+           "residents_by_household", "township", "village"]

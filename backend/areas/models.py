@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from geoalchemy2 import Geometry
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import SRID, Base
@@ -87,3 +89,25 @@ class Household(Base):
 
 
 KEY_GROUPS = ("elderly", "living_alone", "disabled", "veteran", "low_income", "left_behind_child")
+
+
+class Resident(Base):
+    """A member of a household (户籍人口), with the key-group flags that bring services to
+    the door. Grid and township are copied from the household so lists scope by township."""
+
+    __tablename__ = "residents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    id_number: Mapped[str] = mapped_column(String(18))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    relation: Mapped[str] = mapped_column(String(10), default="户主")  # to the household head
+    elderly: Mapped[bool] = mapped_column(Boolean, default=False)  # 80 and over
+    living_alone: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    veteran: Mapped[bool] = mapped_column(Boolean, default=False)
+    low_income: Mapped[bool] = mapped_column(Boolean, default=False)  # 低保 minimum allowance
+    left_behind_child: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,8 +16,10 @@ from backend.errors import Forbidden
 
 if TYPE_CHECKING:
     from backend.auth.schema import User
+    from backend.services.schema import Qualification
 
 UserType = Annotated["User", strawberry.lazy("backend.auth.schema")]
+QualificationType = Annotated["Qualification", strawberry.lazy("backend.services.schema")]
 
 
 @strawberry.enum
@@ -133,6 +136,41 @@ class Household(Node):
         view = service.get_grid(info.context.session, info.context.caller, self.grid_pk)
         return Grid.of(view) if view else None
 
+    @strawberry.field(description="The members of the household (户籍人口).")
+    async def residents(self, info: Info) -> list[Resident]:
+        rows = await info.context.loader(loaders.residents_by_household).load(self.pk)
+        return [Resident.of(service.resident_view(info.context.caller, r)) for r in rows]
+
+
+@strawberry.type(description="A member of a household with key-group flags. Names, identity "
+                             "numbers and phones are masked for roles that do not need them.")
+class Resident(Node):
+    name: str
+    id_number: str
+    phone: str | None
+    birth_date: date | None
+    relation: str
+    key_groups: list[KeyGroup]
+    household_pk: strawberry.Private[int]
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, v: service.ResidentView) -> Resident:
+        r = v.resident
+        return cls(id=to_global_id("Resident", r.id), name=v.name, id_number=v.id_number,
+                   phone=v.phone, birth_date=r.birth_date, relation=r.relation,
+                   key_groups=[k for k in KeyGroup if getattr(r, k.value)],
+                   household_pk=r.household_id, pk=r.id)
+
+    @strawberry.field(description="Certificates and qualifications that expire (reminders "
+                                   "are made from them).")
+    async def qualifications(self, info: Info) -> list[QualificationType]:
+        from backend.services import loaders as service_loaders
+        from backend.services.schema import Qualification
+
+        rows = await info.context.loader(service_loaders.qualifications).load(self.pk)
+        return [Qualification.of(q) for q in rows]
+
 
 @strawberry.input
 class GridFilter:
@@ -210,4 +248,5 @@ NODES = {
     "Village": _node(service.get_village, Village.of),
     "Grid": _node(service.get_grid, Grid.of),
     "Household": _node(service.get_household, Household.of),
+    "Resident": _node(service.get_resident, Resident.of),
 }

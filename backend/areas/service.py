@@ -13,7 +13,15 @@ from sqlalchemy import Float, Select, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.elements import ColumnElement
 
-from backend.areas.models import KEY_GROUPS, Grid, GridAgent, Household, Township, Village
+from backend.areas.models import (
+    KEY_GROUPS,
+    Grid,
+    GridAgent,
+    Household,
+    Resident,
+    Township,
+    Village,
+)
 from backend.auth.models import User
 from backend.auth.service import Caller
 from backend.db import spatial
@@ -343,3 +351,49 @@ def list_households(session: Session, caller: Caller, f: HouseholdFilter, first:
     page = keyset_page(session, stmt, Household.id, first, after, max_page, lambda h: h.id)
     page.rows = [household_view(caller, h) for h in page.rows]
     return page
+
+
+# --- residents (members of households) ----------------------------------------------------
+
+def mask_name(name: str) -> str:
+    """王*英 style: the surname stays, so a call-back can still address the resident."""
+    return name[:1] + "*" * max(len(name) - 1, 1)
+
+
+@dataclass
+class ResidentView:
+    resident: Resident
+    name: str
+    id_number: str
+    phone: str | None
+
+
+def resident_view(caller: Caller, r: Resident) -> ResidentView:
+    if caller.sees_personal_data():
+        return ResidentView(r, r.name, r.id_number, r.phone)
+    return ResidentView(r, mask_name(r.name), mask_id_number(r.id_number),
+                        mask_phone(r.phone) if r.phone else None)
+
+
+def sees_home(caller: Caller, grid_id: int | None, township_id: int | None) -> bool:
+    return (caller.district_wide or township_id in caller.township_ids
+            or grid_id in caller.grid_ids)
+
+
+def get_resident(session: Session, caller: Caller, resident_id: int) -> ResidentView | None:
+    if caller.is_public:
+        raise Unauthenticated("log in to see residents")
+    r = session.get(Resident, resident_id)
+    if r is None:
+        return None
+    if not sees_home(caller, r.grid_id, r.township_id):
+        raise Forbidden("this resident is outside your jurisdiction")
+    return resident_view(caller, r)
+
+
+def residents_by_household_ids(session: Session, ids: Sequence[int]) -> list[list[Resident]]:
+    out: dict[int, list[Resident]] = {i: [] for i in ids}
+    for r in session.scalars(select(Resident).where(Resident.household_id.in_(ids))
+                             .order_by(Resident.id)):
+        out[r.household_id].append(r)
+    return [out[i] for i in ids]

@@ -26,10 +26,12 @@ from backend.worktime import OFFICE_HOURS, TZ
 if TYPE_CHECKING:
     from backend.areas.schema import Grid, Township
     from backend.auth.schema import User
+    from backend.services.schema import ServiceCoverage
 
 GridType = Annotated["Grid", strawberry.lazy("backend.areas.schema")]
 TownshipType = Annotated["Township", strawberry.lazy("backend.areas.schema")]
 UserType = Annotated["User", strawberry.lazy("backend.auth.schema")]
+ServiceCoverageType = Annotated["ServiceCoverage", strawberry.lazy("backend.services.schema")]
 
 EventStatus = strawberry.enum(Enum("EventStatus", {s: s for s in (
     "REPORTED", "DISPATCHED", "ACCEPTED", "IN_PROGRESS", "SUBMITTED", "VERIFIED", "CLOSED",
@@ -340,6 +342,15 @@ class Stats:
     unsatisfied_count: int
     avg_handling_minutes: float | None
     overdue_count: int
+    scope_township: strawberry.Private[int | None] = None
+    scope_grid: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="Door-to-door coverage of the same scope, now (last 30 / 90 "
+                                   "days; from/to do not apply).")
+    def service_coverage(self, info: Info) -> ServiceCoverageType:
+        from backend.services.schema import coverage_of
+
+        return coverage_of(info, grid_id=self.scope_grid, township_id=self.scope_township)
 
 
 async def _read_media(files: list[Upload] | None) -> list[photos.Photo]:
@@ -398,7 +409,9 @@ class EventsQuery:
                                                      "scope.townshipId"),
                           grid_id, from_, to, c.now())
         return Stats(**{**vars(s), "by_status": [
-            StatusCount(status=EventStatus(k), count=v) for k, v in sorted(s.by_status.items())]})
+            StatusCount(status=EventStatus(k), count=v) for k, v in sorted(s.by_status.items())]},
+            scope_township=pk_of(scope.township_id, "Township", "scope.townshipId"),
+            scope_grid=grid_id)
 
 
 @strawberry.type

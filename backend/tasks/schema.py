@@ -16,9 +16,13 @@ from backend.events import loaders as event_loaders
 from backend.events.schema import Event
 from backend.inspections import loaders as inspection_loaders
 from backend.inspections.schema import InspectionAssignment
+from backend.services import loaders as service_loaders
+from backend.services.schema import Reminder, ServiceRequest
 from backend.tasks import models, service
 
-TaskSubject = Annotated[Event | InspectionAssignment, strawberry.union("TaskSubject")]
+# what a task is about: one union, so every domain's work shares the one inbox
+TaskSubject = Annotated[Event | ServiceRequest | Reminder | InspectionAssignment,
+                        strawberry.union("TaskSubject")]
 TaskKind = strawberry.enum(Enum("TaskKind", {k: k for k in models.KINDS}))
 TaskStatus = strawberry.enum(Enum("TaskStatus", {s: s for s in models.STATUSES}))
 
@@ -47,6 +51,12 @@ class Task(Node):
 
     @strawberry.field(description="What the task is about.")
     async def subject(self, info: Info) -> TaskSubject | None:
+        if self.row.kind == "SERVICE_REQUEST":
+            r = await info.context.loader(service_loaders.request).load(self.row.subject_id)
+            return ServiceRequest.of(r) if r else None
+        if self.row.kind == "REMINDER":
+            m = await info.context.loader(service_loaders.reminder).load(self.row.subject_id)
+            return Reminder.of(m) if m else None
         if self.row.kind == "INSPECTION":
             a = await info.context.loader(inspection_loaders.assignment).load(self.row.subject_id)
             return InspectionAssignment.of(a) if a else None

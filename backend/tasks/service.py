@@ -107,6 +107,10 @@ def assign_task(session: Session, caller: Caller, task_id: int, assignee_id: int
 
         events.transition(session, caller, task.subject_id, "DISPATCH", reason, None,
                           events.Target(assignee_id=assignee_id), now)
+    elif task.kind == "SERVICE_REQUEST":  # the request moves with its task, in its history
+        from backend.services import service as services
+
+        services.reassign(session, caller, task.subject_id, assignee_id, reason, now)
     else:
         close_tasks(session, task.kind, task.subject_id, "CANCELLED", now)
         open_task(session, task.kind, task.subject_id, assignee_id, task.due_at, now,

@@ -11,7 +11,7 @@ from geoalchemy2 import Geometry
 from backend.db.types import UTCDateTime
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 
 
 def _fk(name: str, table: str, **kw: object) -> sa.Column:
