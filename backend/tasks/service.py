@@ -100,6 +100,11 @@ def assign_task(session: Session, caller: Caller, task_id: int, assignee_id: int
     if task.status != "OPEN":
         raise InvalidTransition(f"the task is {task.status}; only OPEN tasks are reassigned",
                                 "id")
+    if task.kind == "INSPECTION":
+        # 双随机: who inspects a target is the published draw's (and a follow-up is the
+        # recording inspector's); a dispatcher's choice would undo the random assignment.
+        raise InvalidTransition("inspection tasks follow the published draw; they are not "
+                                "reassigned", "id")
     if session.get(User, assignee_id) is None:
         raise NotFound(f"no user {assignee_id}", "assigneeId")
     if task.kind == "EVENT":

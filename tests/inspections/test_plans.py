@@ -222,3 +222,29 @@ def test_drawn_assignments_are_in_the_inspectors_inbox_and_nodes(api: Api, world
     assert codes(api.post(node, {"id": a["id"]})) == ["UNAUTHENTICATED"]
     assert api.post(node, {"id": a["id"]}, as_user=user)["data"]["node"]["targetCode"] == \
         a["targetCode"]
+
+
+def test_an_inspection_task_is_not_reassigned(api: Api, world: World, engine: Engine) -> None:
+    from sqlalchemy import select
+
+    from backend.api.relay import to_global_id
+    from backend.auth.models import User
+    from backend.db.engine import make_sessionmaker
+    from tests.inspections.helpers import drawn_plan
+
+    plan = drawn_plan(api, sampleSize=1)
+    with make_sessionmaker(engine)() as s:
+        task_id = s.scalar(select(Task.id).where(
+            Task.kind == "INSPECTION", Task.status == "OPEN",
+            Task.subject_id == pk(plan["assignments"][0]["id"])).limit(1))
+        other = s.scalar(select(User.id).where(User.username == "admin"))
+        before = s.scalar(select(Task.assignee_id).where(Task.id == task_id))
+    r = api.post("""mutation($id: ID!, $to: ID!) { assignTask(id: $id, assigneeId: $to,
+      reason: "busy") { task { id } errors { code message } } }""",
+                 {"id": to_global_id("Task", task_id), "to": to_global_id("User", other)},
+                 as_user="admin")["data"]["assignTask"]
+    assert [e["code"] for e in r["errors"]] == ["INVALID_TRANSITION"]
+    assert "published draw" in r["errors"][0]["message"]
+    with make_sessionmaker(engine)() as s:
+        assert s.scalar(select(Task.assignee_id).where(Task.id == task_id)) == before
+        assert s.scalar(select(Task.status).where(Task.id == task_id)) == "OPEN"
