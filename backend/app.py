@@ -23,7 +23,7 @@ from backend.api.context import Context
 from backend.api.errors import with_codes
 from backend.api.schema import schema
 from backend.config import Settings, load_settings
-from backend.db.engine import make_engine, make_sessionmaker
+from backend.db.engine import make_engine, make_sessionmaker, writing
 from backend.services import jobs as services_jobs
 
 log = logging.getLogger("wangge")
@@ -102,6 +102,7 @@ def sweep_once(sessions: sessionmaker[Session], settings: Settings) -> tuple[int
     total = [0, 0]
     while True:
         with sessions() as session:
+            writing(session)
             first, second = sweep(session, now, SWEEP_BATCH)
             session.commit()
         total = [total[0] + first, total[1] + second]

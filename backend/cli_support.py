@@ -11,7 +11,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.config import load_settings
-from backend.db.engine import make_engine, make_sessionmaker
+from backend.db.engine import make_engine, make_sessionmaker, writing
 from backend.errors import AppError
 
 T = TypeVar("T")
@@ -30,6 +30,7 @@ def fail(e: AppError) -> NoReturn:
 def transaction(work: Callable[[Session], T], commit: bool = True) -> T:
     """Run `work` in one transaction; on an error print it, keep nothing and exit 1."""
     with sessions()() as session:
+        writing(session)
         try:
             result = work(session)
         except AppError as e:

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from backend.api.context import Info
 from backend.api.scalars import UserError
+from backend.db.engine import writing
 from backend.errors import AppError
 
 T = TypeVar("T")
@@ -19,6 +20,7 @@ def mutate(info: Info, work: Callable[[], T], payload_codes: frozenset[str] = PA
            ) -> tuple[T | None, list[UserError]]:
     """Run `work` and commit; on an error roll everything back (nothing half-written)."""
     session = info.context.session
+    writing(session)
     try:
         result = work()
         session.commit()

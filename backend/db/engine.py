@@ -58,9 +58,26 @@ def _spatialite_engine(u: URL, **kw: object) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN")
+        # A writer takes the write lock at BEGIN and waits there (busy_timeout) for another
+        # writer: a deferred transaction that read first and then wrote after someone else
+        # had written fails at once with "database is locked" (the sweeper, or a second worker).
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE)
+                             else "BEGIN")
 
     return engine
+
+
+WRITE = "wangge_write"
+
+
+def writing(session: Session) -> None:
+    """Begin the session's next transaction as a writer (SQLite: BEGIN IMMEDIATE; PostgreSQL
+    needs nothing). A read transaction already open (the caller's token, say) is ended."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={WRITE: True})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.config import Settings
+from backend.db.engine import writing
 from backend.services.service import remind, sweep
 
 BATCH = 200  # per transaction: a backlog must not hold SQLite's write lock for long
@@ -18,6 +19,7 @@ def sweep_requests(sessions: sessionmaker[Session], now: datetime) -> tuple[int,
     total = [0, 0]
     while True:
         with sessions() as session:
+            writing(session)
             first, second = sweep(session, now, BATCH)
             session.commit()
         total = [total[0] + first, total[1] + second]
@@ -29,6 +31,7 @@ def make_reminders(sessions: sessionmaker[Session], now: datetime, days: int) ->
     total = 0
     while True:
         with sessions() as session:
+            writing(session)
             n = remind(session, now, days, BATCH)
             session.commit()
         total += n
