@@ -25,7 +25,7 @@ from backend.areas.models import (
 from backend.auth.models import User
 from backend.auth.service import Caller
 from backend.db import spatial
-from backend.db.batch import geojson_by_ids
+from backend.db.batch import geojson_by_ids, rows_by_key
 from backend.db.paging import Page, keyset_page
 from backend.errors import BadInput, Forbidden, Unauthenticated
 from backend.positions import Position, check_radius
@@ -392,8 +392,4 @@ def get_resident(session: Session, caller: Caller, resident_id: int) -> Resident
 
 
 def residents_by_household_ids(session: Session, ids: Sequence[int]) -> list[list[Resident]]:
-    out: dict[int, list[Resident]] = {i: [] for i in ids}
-    for r in session.scalars(select(Resident).where(Resident.household_id.in_(ids))
-                             .order_by(Resident.id)):
-        out[r.household_id].append(r)
-    return [out[i] for i in ids]
+    return rows_by_key(session, Resident.household_id, ids)

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, false, or_, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from backend.areas.models import Grid, GridAgent, Township
 from backend.auth.models import ROLES, Department, User, UserRole, UserTownship
@@ -68,6 +69,35 @@ class Caller:
 
 
 PUBLIC = Caller()
+
+
+def case_scope(caller: Caller, people: Sequence[ColumnElement], township: ColumnElement,
+               grid: ColumnElement, department: ColumnElement) -> ColumnElement:
+    """The cases (events, service requests) a caller may see, as a filter: district roles
+    all; others those they reported or handle (`people`), those of their townships or grids,
+    and a department clerk their department's."""
+    if caller.district_wide:
+        return true()
+    if caller.is_public:
+        return false()
+    conds = [p == caller.user_id for p in people]
+    if caller.township_ids:
+        conds.append(township.in_(caller.township_ids))
+    if caller.grid_ids:
+        conds.append(grid.in_(caller.grid_ids))
+    if "DEPARTMENT" in caller.roles and caller.department_id is not None:
+        conds.append(department == caller.department_id)
+    return or_(*conds)
+
+
+def sees_case(caller: Caller, people: Sequence[int | None], township_id: int | None,
+              grid_id: int | None, department_id: int | None) -> bool:
+    """case_scope for one case already read."""
+    return (caller.district_wide
+            or (caller.user_id is not None and caller.user_id in people)
+            or township_id in caller.township_ids or grid_id in caller.grid_ids
+            or ("DEPARTMENT" in caller.roles and caller.department_id is not None
+                and department_id == caller.department_id))
 
 
 @dataclass

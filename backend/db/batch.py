@@ -30,6 +30,18 @@ def geojson_by_ids(session: Session, ids: Sequence[int], model: Any) -> list[dic
     return [orjson.loads(rows[i]) if rows.get(i) else None for i in ids]
 
 
+def rows_by_key(session: Session, column: Any, ids: Sequence[int],
+                order_by: Any = None) -> list[list[Any]]:
+    """For a one-to-many field: the rows whose `column` (e.g. Visit.request_id) is each id, a
+    list per id, ordered by `order_by` (default: the rows' id)."""
+    model = column.class_
+    out: dict[int, list[Any]] = {i: [] for i in ids}
+    order = model.id if order_by is None else order_by
+    for r in session.scalars(select(model).where(column.in_(ids)).order_by(order)):
+        out[getattr(r, column.key)].append(r)
+    return [out[i] for i in ids]
+
+
 def rows_of(model: Any) -> partial:
     return partial(rows_by_ids, model=model)
 

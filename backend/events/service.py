@@ -18,12 +18,10 @@ from sqlalchemy import (
     and_,
     bindparam,
     event,
-    false,
     func,
     insert,
     or_,
     select,
-    true,
 )
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,9 +29,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from backend.areas import service as areas
 from backend.areas.models import Grid
 from backend.auth.models import Department, User
-from backend.auth.service import Caller
+from backend.auth.service import Caller, case_scope, sees_case
 from backend.db import spatial
-from backend.db.batch import geojson_by_ids
+from backend.db.batch import geojson_by_ids, rows_by_key
 from backend.db.paging import Page, keyset_page
 from backend.errors import (
     BadInput,
@@ -187,26 +185,13 @@ def _overdue_sql(now: datetime) -> ColumnElement:
 
 def _scope(caller: Caller) -> ColumnElement:
     """The events a caller may see."""
-    if caller.district_wide:
-        return true()
-    if caller.is_public:
-        return false()
-    conds = [Event.reporter_id == caller.user_id, Event.assignee_id == caller.user_id]
-    if caller.township_ids:
-        conds.append(Event.township_id.in_(caller.township_ids))
-    if caller.grid_ids:
-        conds.append(Event.grid_id.in_(caller.grid_ids))
-    if "DEPARTMENT" in caller.roles and caller.department_id is not None:
-        conds.append(Event.department_id == caller.department_id)
-    return or_(*conds)
+    return case_scope(caller, (Event.reporter_id, Event.assignee_id), Event.township_id,
+                      Event.grid_id, Event.department_id)
 
 
 def sees(caller: Caller, e: Event) -> bool:
-    return (caller.district_wide
-            or (caller.user_id is not None and caller.user_id in (e.reporter_id, e.assignee_id))
-            or e.township_id in caller.township_ids or e.grid_id in caller.grid_ids
-            or ("DEPARTMENT" in caller.roles and caller.department_id is not None
-                and e.department_id == caller.department_id))
+    return sees_case(caller, (e.reporter_id, e.assignee_id), e.township_id, e.grid_id,
+                     e.department_id)
 
 
 def get_event(session: Session, caller: Caller, event_id: int) -> Event | None:
@@ -268,20 +253,11 @@ def _checked_bbox(b: Sequence[float]) -> tuple[float, float, float, float]:
 
 
 def history(session: Session, event_ids: Sequence[int]) -> list[list[EventTransition]]:
-    out: dict[int, list[EventTransition]] = {i: [] for i in event_ids}
-    for t in session.scalars(select(EventTransition).where(EventTransition.event_id
-                                                           .in_(event_ids))
-                             .order_by(EventTransition.id)):
-        out[t.event_id].append(t)
-    return [out[i] for i in event_ids]
+    return rows_by_key(session, EventTransition.event_id, event_ids)
 
 
 def media(session: Session, event_ids: Sequence[int]) -> list[list[EventMedia]]:
-    out: dict[int, list[EventMedia]] = {i: [] for i in event_ids}
-    for m in session.scalars(select(EventMedia).where(EventMedia.event_id.in_(event_ids))
-                             .order_by(EventMedia.id)):
-        out[m.event_id].append(m)
-    return [out[i] for i in event_ids]
+    return rows_by_key(session, EventMedia.event_id, event_ids)
 
 
 # --- intake and routing ----------------------------------------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, defer
 from backend.areas import service as areas
 from backend.auth.models import Department, User, UserRole, UserTownship
 from backend.auth.service import Caller
+from backend.db.batch import rows_by_key
 from backend.db.paging import Page, keyset_page
 from backend.errors import (
     BadInput,
@@ -205,19 +206,12 @@ def get_target(session: Session, caller: Caller, target_id: int) -> InspectionTa
     return t
 
 
-def _by_key(session: Session, model: type, column, ids: Sequence[int]) -> list[list]:  # type: ignore[no-untyped-def]
-    out: dict[int, list] = {i: [] for i in ids}
-    for r in session.scalars(select(model).where(column.in_(ids)).order_by(model.id)):
-        out[getattr(r, column.key)].append(r)
-    return [out[i] for i in ids]
-
-
 def devices_by_target_ids(session: Session, ids: Sequence[int]) -> list[list[TargetDevice]]:
-    return _by_key(session, TargetDevice, TargetDevice.target_id, ids)
+    return rows_by_key(session, TargetDevice.target_id, ids)
 
 
 def credit_by_target_ids(session: Session, ids: Sequence[int]) -> list[list[CreditRecord]]:
-    return _by_key(session, CreditRecord, CreditRecord.target_id, ids)
+    return rows_by_key(session, CreditRecord.target_id, ids)
 
 
 def rectification_by_inspection_ids(session: Session, ids: Sequence[int]
@@ -240,12 +234,7 @@ def inspector_codes_by_assignment_ids(session: Session, ids: Sequence[int]) -> l
 
 def assignments_by_plan_ids(session: Session, ids: Sequence[int]
                             ) -> list[list[InspectionAssignment]]:
-    out: dict[int, list[InspectionAssignment]] = {i: [] for i in ids}
-    for a in session.scalars(select(InspectionAssignment)
-                             .where(InspectionAssignment.plan_id.in_(ids))
-                             .order_by(InspectionAssignment.seq)):
-        out[a.plan_id].append(a)
-    return [out[i] for i in ids]
+    return rows_by_key(session, InspectionAssignment.plan_id, ids, InspectionAssignment.seq)
 
 
 # --- plans ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from pyproj import Geod
-from sqlalchemy import and_, distinct, exists, false, func, or_, select, true
+from sqlalchemy import and_, distinct, exists, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -20,8 +20,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from backend.areas import service as areas
 from backend.areas.models import KEY_GROUPS, Grid, GridAgent, Household, Resident
 from backend.auth.models import User
-from backend.auth.service import Caller
-from backend.db.batch import geojson_by_ids
+from backend.auth.service import Caller, case_scope, sees_case
+from backend.db.batch import geojson_by_ids, rows_by_key
 from backend.db.paging import Page, keyset_page
 from backend.errors import (
     BadInput,
@@ -62,11 +62,7 @@ def geodesic_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 def qualifications_by_resident_ids(session: Session, ids: Sequence[int]
                                    ) -> list[list[Qualification]]:
-    out: dict[int, list[Qualification]] = {i: [] for i in ids}
-    for q in session.scalars(select(Qualification).where(Qualification.resident_id.in_(ids))
-                             .order_by(Qualification.expires_on)):
-        out[q.resident_id].append(q)
-    return [out[i] for i in ids]
+    return rows_by_key(session, Qualification.resident_id, ids, Qualification.expires_on)
 
 
 def is_key_group(x: Resident | Household) -> bool:
@@ -91,28 +87,14 @@ def _calendar(session: Session) -> WorkCalendar:
 
 def _scope(caller: Caller) -> ColumnElement:
     """The requests a caller may see."""
-    if caller.district_wide:
-        return true()
-    if caller.is_public:
-        return false()
     R = ServiceRequest
-    conds = [R.assignee_id == caller.user_id, R.requester_id == caller.user_id]
-    if caller.township_ids:
-        conds.append(R.township_id.in_(caller.township_ids))
-    if caller.grid_ids:
-        conds.append(R.grid_id.in_(caller.grid_ids))
-    if "DEPARTMENT" in caller.roles and caller.department_id is not None:
-        conds.append(R.department_id == caller.department_id)
-    return or_(*conds)
+    return case_scope(caller, (R.assignee_id, R.requester_id), R.township_id, R.grid_id,
+                      R.department_id)
 
 
 def sees(caller: Caller, r: ServiceRequest) -> bool:
-    return (caller.district_wide
-            or (caller.user_id is not None
-                and caller.user_id in (r.assignee_id, r.requester_id))
-            or r.township_id in caller.township_ids or r.grid_id in caller.grid_ids
-            or ("DEPARTMENT" in caller.roles and caller.department_id is not None
-                and caller.department_id == r.department_id))
+    return sees_case(caller, (r.assignee_id, r.requester_id), r.township_id, r.grid_id,
+                     r.department_id)
 
 
 def relations(caller: Caller, r: ServiceRequest) -> frozenset[str]:
@@ -162,19 +144,11 @@ def _move(session: Session, r: ServiceRequest, action: str, after: str, actor_id
 
 
 def history(session: Session, ids: Sequence[int]) -> list[list[ServiceTransition]]:
-    out: dict[int, list[ServiceTransition]] = {i: [] for i in ids}
-    for t in session.scalars(select(ServiceTransition)
-                             .where(ServiceTransition.request_id.in_(ids))
-                             .order_by(ServiceTransition.id)):
-        out[t.request_id].append(t)
-    return [out[i] for i in ids]
+    return rows_by_key(session, ServiceTransition.request_id, ids)
 
 
 def visits_by_request_ids(session: Session, ids: Sequence[int]) -> list[list[Visit]]:
-    out: dict[int, list[Visit]] = {i: [] for i in ids}
-    for v in session.scalars(select(Visit).where(Visit.request_id.in_(ids)).order_by(Visit.id)):
-        out[v.request_id].append(v)
-    return [out[i] for i in ids]
+    return rows_by_key(session, Visit.request_id, ids)
 
 
 # --- requests ----------------------------------------------------------------------------------
