@@ -23,7 +23,7 @@ from backend.api.context import Context
 from backend.api.errors import with_codes
 from backend.api.schema import schema
 from backend.config import Settings, load_settings
-from backend.db.engine import make_engine, make_sessionmaker, writing
+from backend.db.engine import make_engine, make_sessionmaker, sweep_in_batches
 from backend.services import jobs as services_jobs
 
 log = logging.getLogger("wangge")
@@ -99,15 +99,7 @@ def sweep_once(sessions: sessionmaker[Session], settings: Settings) -> tuple[int
     from backend.events.service import sweep
 
     now = settings.clock().astimezone(UTC)
-    total = [0, 0]
-    while True:
-        with sessions() as session:
-            writing(session)
-            first, second = sweep(session, now, SWEEP_BATCH)
-            session.commit()
-        total = [total[0] + first, total[1] + second]
-        if (first, second) == (0, 0):
-            return total[0], total[1]
+    return sweep_in_batches(sessions, lambda s: sweep(s, now, SWEEP_BATCH))
 
 
 async def _sweep_forever(sessions: sessionmaker[Session], settings: Settings) -> None:

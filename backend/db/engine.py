@@ -7,12 +7,17 @@ the interpreter's own sqlite3 here cannot); `postgresql://...` is PostGIS throug
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 def engine_url(url: str) -> URL:
@@ -78,6 +83,49 @@ def writing(session: Session) -> None:
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={WRITE: True})
+
+
+def add_once(session: Session, row: object, replay: Callable[[], T | None]) -> T | None:
+    """Add a row whose unique clientId a retry may have committed meanwhile: None when it is
+    written, else the first answer (`replay()`, which raises CONFLICT for other content)."""
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        if (replayed := replay()) is not None:
+            return replayed
+        raise
+    return None
+
+
+def in_batches(sessions: sessionmaker[Session], step: Callable[[Session], int]) -> int:
+    """Run `step` in short write transactions until it does nothing (returns 0); the total.
+    A backlog of escalations or reminders must not hold SQLite's write lock for long."""
+    total = 0
+    while True:
+        with sessions() as session:
+            writing(session)
+            done = step(session)
+            session.commit()
+        total += done
+        if done == 0:
+            return total
+
+
+def sweep_in_batches(sessions: sessionmaker[Session],
+                     sweep: Callable[[Session], tuple[int, int]]) -> tuple[int, int]:
+    """in_batches for an escalation sweep, which counts (first level, second level)."""
+    totals = [0, 0]
+
+    def step(session: Session) -> int:
+        first, second = sweep(session)
+        totals[0] += first
+        totals[1] += second
+        return first + second
+
+    in_batches(sessions, step)
+    return totals[0], totals[1]
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

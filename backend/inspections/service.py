@@ -23,6 +23,7 @@ from backend.areas import service as areas
 from backend.auth.models import Department, User, UserRole, UserTownship
 from backend.auth.service import Caller
 from backend.db.batch import rows_by_key
+from backend.db.engine import add_once
 from backend.db.paging import Page, keyset_page
 from backend.errors import (
     BadInput,
@@ -416,14 +417,8 @@ def create_plan(session: Session, caller: Caller, inp: PlanInput, now: datetime
         population_hash=document["populationHash"], seed_commitment=document["seedCommitment"],
         seed=None, document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
         status="CREATED", due_at=inp.due_at, created_by=caller.user_id, created_at=now)
-    session.add(plan)
-    try:
-        session.flush()
-    except IntegrityError:  # the same clientId committed meanwhile by a retry
-        session.rollback()
-        if (replayed := _replay_plan(session, inp)) is not None:
-            return replayed
-        raise
+    if (replayed := add_once(session, plan, lambda: _replay_plan(session, inp))) is not None:
+        return replayed  # the same clientId committed meanwhile by a retry
     return plan
 
 
@@ -638,14 +633,8 @@ def record_inspection(session: Session, caller: Caller, inp: RecordInput, now: d
                            "devices", "evidence.deviceCode")
         row.device_id, row.evidence_kind = device.id, ev.kind
         row.evidence_ref, row.evidence_value, row.evidence_at = ev.reference, ev.value, ev.at
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:  # a retry of the same clientId committed meanwhile
-        session.rollback()
-        if (replayed := _replay_record(session, inp)) is not None:
-            return replayed
-        raise
+    if (replayed := add_once(session, row, lambda: _replay_record(session, inp))) is not None:
+        return replayed  # the same clientId committed meanwhile by a retry
     a.status = "DONE"
     tasks.close_tasks(session, "INSPECTION", a.id, "DONE", now)
     done = Recorded(row)

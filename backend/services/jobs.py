@@ -9,34 +9,18 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.config import Settings
-from backend.db.engine import writing
+from backend.db.engine import in_batches, sweep_in_batches
 from backend.services.service import remind, sweep
 
 BATCH = 200  # per transaction: a backlog must not hold SQLite's write lock for long
 
 
 def sweep_requests(sessions: sessionmaker[Session], now: datetime) -> tuple[int, int]:
-    total = [0, 0]
-    while True:
-        with sessions() as session:
-            writing(session)
-            first, second = sweep(session, now, BATCH)
-            session.commit()
-        total = [total[0] + first, total[1] + second]
-        if (first, second) == (0, 0):
-            return total[0], total[1]
+    return sweep_in_batches(sessions, lambda s: sweep(s, now, BATCH))
 
 
 def make_reminders(sessions: sessionmaker[Session], now: datetime, days: int) -> int:
-    total = 0
-    while True:
-        with sessions() as session:
-            writing(session)
-            n = remind(session, now, days, BATCH)
-            session.commit()
-        total += n
-        if n < BATCH:
-            return total
+    return in_batches(sessions, lambda s: remind(s, now, days, BATCH))
 
 
 def periodic(sessions: sessionmaker[Session], settings: Settings) -> None:

@@ -13,7 +13,6 @@ from datetime import datetime, time, timedelta
 
 from pyproj import Geod
 from sqlalchemy import and_, distinct, exists, func, or_, select, true
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -22,6 +21,7 @@ from backend.areas.models import KEY_GROUPS, Grid, GridAgent, Household, Residen
 from backend.auth.models import User
 from backend.auth.service import Caller, case_scope, sees_case
 from backend.db.batch import geojson_by_ids, rows_by_key
+from backend.db.engine import add_once
 from backend.db.paging import Page, keyset_page
 from backend.errors import (
     BadInput,
@@ -229,14 +229,8 @@ def request_service(session: Session, caller: Caller, inp: RequestInput, now: da
         status="REQUESTED", requester_id=caller.user_id, escalation_level=0, requested_at=now,
         due_at=deadline(now, item.time_limit_days, "WORKING_DAYS", cal),
         escalate2_at=deadline(now, 2 * item.time_limit_days, "WORKING_DAYS", cal))
-    session.add(r)
-    try:
-        session.flush()
-    except IntegrityError:  # the same clientId committed meanwhile by a retry
-        session.rollback()
-        if (replayed := _replay_request(session, inp)) is not None:
-            return replayed
-        raise
+    if (replayed := add_once(session, r, lambda: _replay_request(session, inp))) is not None:
+        return replayed  # the same clientId committed meanwhile by a retry
     _record(session, r, "REQUEST", None, "REQUESTED", caller.user_id, now, inp.note,
             {"channel": inp.channel, "item": item.code})
     agent = caller.user_id if own_round else (
@@ -496,14 +490,8 @@ def check_in(session: Session, caller: Caller, inp: CheckInInput, now: datetime,
               orig_lat=p.lat, orig_crs=p.crs.value, accuracy_m=p.accuracy_m, mocked=p.mocked,
               distance_m=distance, geofence_m=geofence_m, flagged=bool(reasons),
               flag_reasons=",".join(reasons) or None)
-    session.add(v)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        if (replayed := _replay_visit(session, inp)) is not None:
-            return replayed
-        raise
+    if (replayed := add_once(session, v, lambda: _replay_visit(session, inp))) is not None:
+        return replayed  # the same clientId committed meanwhile by a retry
     _move(session, r, "VISIT", after, caller.user_id, now, None,
           {"visit": v.id, "distanceM": round(distance, 1), "flags": reasons})
     return v
