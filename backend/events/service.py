@@ -359,9 +359,9 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
     """Take a report, route it, open its case (or merge it into an open duplicate); the
     caller commits. Idempotent on clientId.
 
-    The hot path of the API, so it is written as four statements (route, duplicate, the
-    case, its steps) plus the agent's task, in Core: the ORM's unit of work cost more than
-    the queries. The case is inserted in its final state (dispatched or merged), with the
+    The hot path of the API, so it is six statements in Core (route, duplicate, the agent,
+    the case, its steps, the agent's task): the ORM's unit of work cost more than the
+    queries. The case is inserted in its final state (dispatched or merged), with the
     steps that led there; a clientId already used makes the insert do nothing, and the
     first answer is read back."""
     _check_report(caller, inp)
