@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
+from functools import partial
 from typing import Generic, TypeVar
 
 import strawberry
@@ -52,8 +53,12 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
     node: T
+    _cursor: strawberry.Private[Callable[[], str]]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return self._cursor()
 
 
 @strawberry.type
@@ -68,14 +73,14 @@ class Connection(Generic[T]):
 
 
 def connection(page: Page, to_node: Callable[[object], T]) -> Connection[T]:
-    edges = [Edge(cursor=c, node=to_node(r)) for r, c in zip(page.rows, page.cursors, strict=True)]
+    rows, cursor = page.rows, page.cursor
     return Connection(
-        edges=edges,
+        edges=[Edge(node=to_node(r), _cursor=partial(cursor, i)) for i, r in enumerate(rows)],
         page_info=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
+            start_cursor=cursor(0) if rows else None,
+            end_cursor=cursor(len(rows) - 1) if rows else None,
         ),
         _total=page.total,
     )

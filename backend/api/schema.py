@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from backend.api.context import Info
+from backend.api.execution import Executor
 from backend.api.relay import Node, from_global_id
 from backend.api.scalars import SCALARS
 from backend.areas import admin_schema as areas_admin
@@ -91,6 +92,7 @@ schema = WangSchema(
            services.Reminder, inspections.InspectionTarget, inspections.InspectionPlan,
            inspections.InspectionAssignment, inspections.Inspection],
     config=StrawberryConfig(scalar_map=SCALARS),
+    execution_context_class=Executor,
     extensions=[
         CloseSession,
         lambda: ParserCache(maxsize=256),

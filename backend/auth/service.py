@@ -130,15 +130,35 @@ def caller_from_token(session: Session, token: str | None, secret: str) -> Calle
     if not token:
         return PUBLIC
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        user_id = _verified(token, secret)
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the token has expired: log in again") from None
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError):
         raise Unauthenticated("the token is not valid: log in again") from None
-    caller = cached_caller(session, int(claims["sub"]))
+    caller = cached_caller(session, user_id)
     if caller is None:
         raise Unauthenticated("the token's user no longer exists or is disabled")
     return caller
+
+
+# Tokens already verified, per worker: the signature and claims checks were a sizeable share
+# of a small request. The expiry is still checked at every use.
+MAX_VERIFIED = 10_000
+_verified_tokens: dict[tuple[str, str], tuple[int, int]] = {}  # -> (user id, exp)
+
+
+def _verified(token: str, secret: str) -> int:
+    hit = _verified_tokens.get((secret, token))
+    if hit is None:
+        claims = jwt.decode(token, secret, algorithms=["HS256"],
+                            options={"require": ["exp", "sub"]})
+        hit = (int(claims["sub"]), int(claims["exp"]))
+        if len(_verified_tokens) >= MAX_VERIFIED:
+            _verified_tokens.clear()
+        _verified_tokens[(secret, token)] = hit
+    elif hit[1] <= time.time():  # as PyJWT: expired from the second of `exp` on
+        raise jwt.ExpiredSignatureError
+    return hit[0]
 
 
 # Who a token's user is, per worker: four queries a request were most of a small query's

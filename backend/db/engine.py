@@ -34,7 +34,9 @@ def make_engine(url: str, **kw: object) -> Engine:
     if u.get_backend_name() == "sqlite":
         return _spatialite_engine(u, **kw)
     if u.get_backend_name() == "postgresql":
-        return create_engine(u, pool_size=10, max_overflow=10, **kw)
+        # UTC sessions: times come back as UTC-aware datetimes, as UTCDateTime promises
+        return create_engine(u, pool_size=10, max_overflow=10,
+                             connect_args={"options": "-c TimeZone=UTC"}, **kw)
     raise ValueError(f"unsupported DATABASE_URL {url!r}: use sqlite:///file.db or postgresql://...")
 
 

@@ -7,10 +7,21 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, Integer, Select, func, select, tuple_
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Select,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -23,7 +34,7 @@ DEFAULT_PAGE = 20
 @dataclass
 class Page(Generic[T]):
     rows: list[T]
-    cursors: list[str]
+    cursor: Callable[[int], str]  # of the i-th row, computed when asked (most lists never ask)
     has_next: bool
     has_previous: bool
     total: Callable[[], int]
@@ -62,31 +73,68 @@ def keyset_page(
     key_of: Callable[[Any], Any],
     descending: bool = False,
     scalars: bool = True,
+    partitions: Sequence[ColumnElement] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> Page:
     """One page of `stmt` ordered by `keys` (unique together); `key_of(row)` reads them back
     from a row (a value, or a tuple for several keys). `scalars=False` pages a select of
-    several columns as rows (no ORM objects: hot lists)."""
+    several columns as rows (no ORM objects: hot lists). `partitions`, conditions that split
+    `stmt` into disjoint parts, each with an index in key order: the parts are read in key
+    order and merged, which reads about a page instead of every match. `params`: values of
+    bound parameters left open in the conditions."""
     keys = list(keys) if isinstance(keys, (list, tuple)) else [keys]
     if first is None:
         first = DEFAULT_PAGE
     if not 0 <= first <= max_page:
         raise BadInput(f"first must be between 0 and {max_page}, got {first}", "first")
-    paged = stmt
+    bound: dict[str, Any] = {"page_limit": first + 1}
     if after is not None:
-        values = _decode_cursor(after, keys)
-        left, right = (keys[0], values[0]) if len(keys) == 1 else (tuple_(*keys), tuple_(*values))
-        paged = paged.where(left < right if descending else left > right)
-    order = [k.desc() if descending else k for k in keys]
-    paged = paged.order_by(*order).limit(first + 1)
-    rows = list(session.scalars(paged) if scalars else session.execute(paged).all())
+        bound.update((f"page_after_{i}", v)
+                     for i, v in enumerate(_decode_cursor(after, keys)))
+    build = _paged_cached if params is not None else _paged
+    paged = build(stmt, tuple(keys), tuple(partitions) if partitions is not None else None,
+                  after is not None, descending)
+    bound.update(params or {})
+    rows = list(session.scalars(paged, bound) if scalars
+                else session.execute(paged, bound).all())
     has_next = len(rows) > first
     rows = rows[:first]
 
     def total() -> int:
-        return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        matching = stmt if partitions is None else stmt.where(or_(*partitions))
+        return session.scalar(
+            select(func.count()).select_from(matching.order_by(None).subquery()), params)
 
-    def cursor(row: Any) -> str:
-        key = key_of(row)
+    def cursor(i: int) -> str:  # of the row as read (callers may replace page.rows by views)
+        key = key_of(rows[i])
         return encode_cursor(key if isinstance(key, tuple) else (key,))
 
-    return Page(rows, [cursor(r) for r in rows], has_next, after is not None, total)
+    return Page(rows, cursor, has_next, after is not None, total)
+
+
+def _paged(stmt: Select, keys: tuple[ColumnElement, ...],
+           partitions: tuple[ColumnElement, ...] | None, has_after: bool, descending: bool
+           ) -> Select:
+    """`stmt` ordered and limited, with the cursor's values and the limit bound
+    (page_after_<i>, page_limit)."""
+    paged = stmt
+    if has_after:
+        values = [bindparam(f"page_after_{i}", type_=k.type) for i, k in enumerate(keys)]
+        left, right = (keys[0], values[0]) if len(keys) == 1 else (tuple_(*keys), tuple_(*values))
+        paged = paged.where(left < right if descending else left > right)
+    order = [k.desc() if descending else k for k in keys]
+    limit = bindparam("page_limit", type_=Integer)
+    if partitions is not None:
+        # Each part's page, newest first, merged: UNION ALL of LIMITed index scans under an
+        # ORDER BY and LIMIT reads about one page (PostgreSQL's Merge Append; SQLite reads a
+        # page a part). The parts select the key alone: cheap to merge.
+        (key,) = keys
+        parts = [select(key).where(paged.whereclause, p).order_by(*order).limit(limit)
+                 .subquery() for p in partitions]
+        merged = union_all(*(select(p.c[0]) for p in parts))
+        paged = paged.where(key.in_(merged.order_by(order[0]).limit(limit)))
+    return paged.order_by(*order).limit(limit)
+
+
+# For statements built once (`params` given): the paged form is built once too.
+_paged_cached = lru_cache(maxsize=512)(_paged)

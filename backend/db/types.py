@@ -22,6 +22,13 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def result_processor(self, dialect, coltype):  # type: ignore[no-untyped-def]
+        if dialect.name == "postgresql":
+            # psycopg answers in the session's zone, which make_engine sets to UTC: nothing
+            # to do, and no call per value (a page of events has hundreds)
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
         if value is None:
             return None

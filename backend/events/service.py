@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from sqlalchemy import (
     Float,
@@ -177,7 +177,7 @@ def is_overdue(e: Event, now: datetime) -> bool:
     return now > e.resolution_due_at or (e.accepted_at is None and now > e.response_due_at)
 
 
-def _overdue_sql(now: datetime) -> ColumnElement:
+def _overdue_sql(now: datetime | ColumnElement) -> ColumnElement:
     return and_(Event.status.in_(OPEN),
                 or_(Event.resolution_due_at < now,
                     and_(Event.accepted_at.is_(None), Event.response_due_at < now)))
@@ -205,35 +205,80 @@ def get_event(session: Session, caller: Caller, event_id: int) -> Event | None:
 
 def list_events(session: Session, caller: Caller, f: EventFilter, now: datetime,
                 first: int | None, after: str | None, max_page: int) -> Page[Event]:
-    """Newest first."""
+    """Newest first. The statement is built once per shape (the caller, which filters are
+    given, the cells of a box) with the filters' values bound: building it afresh for every
+    page cost more than running it."""
     if caller.is_public:
         raise Unauthenticated("log in to see events")
     d = spatial.dialect_of(session)
-    stmt = select(*_LIST_COLUMNS, *spatial.lon_lat(Event.__table__, d)).where(_scope(caller))
+    values: dict[str, object] = {}
     if f.statuses:
-        stmt = stmt.where(Event.status.in_(f.statuses))
+        values["statuses"] = list(f.statuses)
     if f.category_code:
-        ids = select(EventCategory.id).where(EventCategory.code.startswith(f.category_code,
-                                                                            autoescape=True))
-        stmt = stmt.where(Event.category_id.in_(ids))
+        escaped = f.category_code.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        values["category_like"] = escaped + "%"
     if f.township_id is not None:
-        stmt = stmt.where(Event.township_id == f.township_id)
+        values["township_id"] = f.township_id
     if f.grid_id is not None:
-        stmt = stmt.where(Event.grid_id == f.grid_id)
+        values["grid_id"] = f.grid_id
+    cells = 0
     if f.bbox is not None:
-        stmt = stmt.where(spatial.points_in_bbox(Event.__table__, _checked_bbox(f.bbox), d))
+        box = _checked_bbox(f.bbox)
+        by_cell = spatial.points_in_bbox_by_cell(Event.__table__, box, d)
+        if by_cell is None:
+            cells = -1
+            values.update(spatial.bbox_values(box, "bbox"))
+        else:
+            cells = len(by_cell[0])
+            values.update(by_cell[1])
     if f.near is not None:
         lon, lat = f.near.position.wgs84("near.point")
-        stmt = stmt.where(spatial.within_m(Event.__table__, lon, lat,
-                                           check_radius(f.near.radius_m, "near.radiusM"), d))
+        r = check_radius(f.near.radius_m, "near.radiusM")
+        values.update(near_lon=lon, near_lat=lat, near_r=r,
+                      **spatial.box_values(lon, lat, r, "near"))
     if f.overdue is not None:
-        stmt = stmt.where(_overdue_sql(now) if f.overdue else ~_overdue_sql(now))
+        values["now"] = now
     if f.reported_from is not None:
-        stmt = stmt.where(Event.reported_at >= f.reported_from)
+        values["reported_from"] = f.reported_from
     if f.reported_to is not None:
-        stmt = stmt.where(Event.reported_at < f.reported_to)
+        values["reported_to"] = f.reported_to
+    stmt, partitions = _list_statement(d, caller, frozenset(values), cells, f.overdue)
     return keyset_page(session, stmt, Event.id, first, after, max_page, lambda e: e.id,
-                       descending=True, scalars=False)
+                       descending=True, scalars=False, partitions=partitions, params=values)
+
+
+@lru_cache(maxsize=512)
+def _list_statement(d: spatial.Dialect, caller: Caller, given: frozenset[str], cells: int,
+                    overdue: bool | None) -> tuple[Select, list[ColumnElement] | None]:
+    """The list statement of a shape: `given`, the filters' parameter names; `cells`, the
+    number of cells of the box (0: no box, -1: a box too large for cells)."""
+    t = Event.__table__
+    stmt = select(*_LIST_COLUMNS, *spatial.lon_lat(t, d)).where(_scope(caller))
+    if "statuses" in given:
+        stmt = stmt.where(Event.status.in_(bindparam("statuses", expanding=True)))
+    if "category_like" in given:
+        ids = select(EventCategory.id).where(
+            EventCategory.code.like(bindparam("category_like"), escape="/"))
+        stmt = stmt.where(Event.category_id.in_(ids))
+    if "township_id" in given:
+        stmt = stmt.where(Event.township_id == bindparam("township_id"))
+    if "grid_id" in given:
+        stmt = stmt.where(Event.grid_id == bindparam("grid_id"))
+    if cells == -1:
+        stmt = stmt.where(spatial.points_in_bbox(t, spatial.bound_box("bbox"), d))
+    if "near_r" in given:
+        stmt = stmt.where(spatial.within_m(t, bindparam("near_lon", type_=Float),
+                                           bindparam("near_lat", type_=Float),
+                                           bindparam("near_r", type_=Float), d,
+                                           spatial.bound_box("near")))
+    if overdue is not None:
+        late = _overdue_sql(bindparam("now", type_=Event.resolution_due_at.type))
+        stmt = stmt.where(late if overdue else ~late)
+    if "reported_from" in given:
+        stmt = stmt.where(Event.reported_at >= bindparam("reported_from"))
+    if "reported_to" in given:
+        stmt = stmt.where(Event.reported_at < bindparam("reported_to"))
+    return stmt, (spatial.cell_conditions(t, d, cells) if cells > 0 else None)
 
 
 # Lists read rows, not ORM objects (a row has the same attribute names, plus lon and lat):

@@ -52,3 +52,14 @@ def test_token_of_a_deleted_user_is_unauthenticated(api: Api) -> None:
     now = int(time.time())
     token = jwt.encode({"sub": "99999", "exp": now + 3600}, SECRET, "HS256")
     assert codes(api.post(ME, token=token)) == ["UNAUTHENTICATED"]
+
+
+def test_a_token_verified_once_still_expires(api: Api, monkeypatch) -> None:
+    from backend.auth import service as auth_service
+
+    now = int(time.time())
+    token = jwt.encode({"sub": "1", "iat": now, "exp": now + 60}, SECRET, "HS256")
+    assert api.post(ME, token=token)["data"]["me"] is not None  # verified, and remembered
+    monkeypatch.setattr(auth_service.time, "time", lambda: now + 60)
+    r = api.post(ME, token=token)
+    assert codes(r) == ["UNAUTHENTICATED"] and "expired" in r["errors"][0]["message"]
