@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from datetime import UTC
 
@@ -135,4 +136,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lifespan=lifespan if settings.sweep_interval_s > 0 else None)
     limited = BodyLimit(app, settings.max_body_bytes, settings.max_upload_bytes)
     limited.engine = engine  # type: ignore[attr-defined]
+    # What was built so far (schema, mappers, tables) lives as long as the process: out of
+    # the collector's sight, a full collection no longer walks it.
+    gc.collect()
+    gc.freeze()
     return limited

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
@@ -49,8 +50,16 @@ class Context:
             self._loaders[batch] = DataLoader(load_fn=load)
         return self._loaders[batch]
 
-    def close(self) -> None:
-        self.session.close()
+    def close(self, commit: bool = False) -> None:
+        """End the request's session; `commit` ends an open transaction with COMMIT (for one
+        that only read), else it is rolled back."""
+        try:
+            if commit and self.session.in_transaction():
+                self.session.commit()
+        except SQLAlchemyError:  # a read that failed in the database: close() rolls it back
+            pass
+        finally:
+            self.session.close()
 
 
 Info = _Info[Context, None]

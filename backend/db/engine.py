@@ -34,10 +34,24 @@ def make_engine(url: str, **kw: object) -> Engine:
     if u.get_backend_name() == "sqlite":
         return _spatialite_engine(u, **kw)
     if u.get_backend_name() == "postgresql":
+        _cache_long_statements()
         # UTC sessions: times come back as UTC-aware datetimes, as UTCDateTime promises
         return create_engine(u, pool_size=10, max_overflow=10,
                              connect_args={"options": "-c TimeZone=UTC"}, **kw)
     raise ValueError(f"unsupported DATABASE_URL {url!r}: use sqlite:///file.db or postgresql://...")
+
+
+def _cache_long_statements() -> None:
+    """psycopg converts a statement's %(name)s placeholders with a regular expression and
+    caches the result only for statements under 4 KB and 50 parameters; a box's page, merged
+    over its 20 to 30 cells, is longer, and converting it on every request cost more than a
+    millisecond. These are module settings of psycopg (not public API): if they go away in a
+    later version, statements are still converted, only not cached."""
+    from psycopg import _queries
+
+    if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH"):
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 32_768)
+        _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 200)
 
 
 def _spatialite_engine(u: URL, **kw: object) -> Engine:
