@@ -736,7 +736,9 @@ def sweep(session: Session, now: datetime, limit: int | None = None) -> tuple[in
         rows = session.scalars(select(Event).options(defer(Event.geom))
                                .where(Event.status.in_(OPEN), Event.escalation_level < level,
                                       due <= now)
-                               .order_by(Event.id).limit(limit).with_for_update()).all()
+                               # in the order of the sweep's partial indexes (migration
+                               # 0005): no match is found without walking every case
+                               .order_by(due, Event.id).limit(limit).with_for_update()).all()
         for e in rows:
             while e.escalation_level < level:  # a case may skip straight past both
                 e.escalation_level += 1
