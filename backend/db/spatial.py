@@ -105,11 +105,8 @@ def in_bbox(t: Table, b: BBox, d: Dialect) -> ColumnElement:
 def points_in_bbox(t: Table, b: tuple[Number, Number, Number, Number], d: Dialect
                    ) -> ColumnElement:
     """For a table of points: in the box (values or bound parameters), boundary included.
-    On PostGIS the box operator alone is exact for points (the index is only a prefilter,
-    rechecked on the row); SpatiaLite's R*Tree holds rounded boxes, so there the coordinates
-    are tested too."""
-    if d == "postgis":
-        return t.c.geom.op("&&")(func.ST_MakeEnvelope(*b, SRID))
+    Both spatial indexes compare boxes rounded outwards to single precision (PostGIS's &&
+    too), which takes in points up to a metre outside: the coordinates are tested too."""
     return and_(_index_prefilter(t, b, d), _point_in_box(t, b))
 
 
