@@ -120,39 +120,41 @@ def _point_in_box(t: Table, b: tuple[Number, Number, Number, Number]) -> ColumnE
     return and_((x - x0) * (x1 - x) >= 0, (y - y0) * (y1 - y) >= 0)
 
 
-# "Newest points in a box" by cell: PostgreSQL and SQLite can read the newest rows of one
-# small cell off a (cell, id) index, but neither can merge the spatial index with id order, so
-# a box is cut into the cells it covers, each read newest first, and the streams merged.
-# Reading the whole box (thousands of rows in a dense km²) or walking id order backwards
-# (tens of thousands) is what this replaces.
+# "Newest points in a box" by cell, on PostGIS: PostgreSQL reads the newest rows of one small
+# cell off a (cell, id) index, but cannot merge the spatial index with id order, so a box is
+# cut into the cells it covers, each read newest first, and the streams merged (Merge Append,
+# which stops at the page). Reading the whole box (thousands of rows in a dense km²) or walking
+# id order backwards (tens of thousands) is what this replaces. SQLite has no such merge: it
+# reads a page from every cell, which cost more than its R*Tree query, so it keeps that.
 CELLS_PER_DEGREE = 400  # cells of 0.0025°: about 220 × 280 m at 37° N
 MAX_CELLS = 64  # larger boxes hold enough rows that the plain query finds 50 quickly
-_ROW = 100_000  # cell key = column * _ROW + row; rows run to 36,000
+_ROW = 100_000  # cell key = column * _ROW + row; rows run to 72,000
 
 
-def _cell_index(coordinate: ColumnElement | float, offset: int, d: Dialect | None
-                ) -> ColumnElement | int:
-    """floor((coordinate + offset) * CELLS_PER_DEGREE), the same IEEE operations in Python
-    and in SQL, so that a box's cells (Python) hold every point the index files under them.
-    The constants are literals: an index on an expression matches only literal constants."""
-    if d is None:
-        return math.floor((coordinate + offset) * CELLS_PER_DEGREE)  # type: ignore[operator]
-    scaled = (coordinate + literal_column(str(offset))) * literal_column(str(CELLS_PER_DEGREE))
-    # SQLite's CAST truncates, which is floor for these values (never negative)
-    return cast(func.floor(scaled) if d == "postgis" else scaled, BigInteger)
+def _cell_index(coordinate: float, offset: int) -> int:
+    """floor((coordinate + offset) * CELLS_PER_DEGREE): the same IEEE operations as in SQL
+    (cell_key), so that a box's cells hold every point the index files under them."""
+    return math.floor((coordinate + offset) * CELLS_PER_DEGREE)
 
 
-def cell_key(t: Table, d: Dialect) -> ColumnElement:
-    """The cell of a point geometry as one integer: the expression the cell index holds."""
-    return (_cell_index(func.ST_X(t.c.geom), 180, d) * literal_column(str(_ROW))
-            + _cell_index(func.ST_Y(t.c.geom), 90, d))
+def cell_key(t: Table) -> ColumnElement:
+    """The cell of a point geometry as one integer: the expression the cell index holds. The
+    constants are literals: an index on an expression matches only literal constants."""
+    def index(coordinate: ColumnElement, offset: int) -> ColumnElement:
+        scaled = ((coordinate + literal_column(str(offset)))
+                  * literal_column(str(CELLS_PER_DEGREE)))
+        return cast(func.floor(scaled), BigInteger)
+
+    return (index(func.ST_X(t.c.geom), 180) * literal_column(str(_ROW))
+            + index(func.ST_Y(t.c.geom), 90))
 
 
-def cell_index_ddl(t: Table, d: Dialect) -> str:
-    from sqlalchemy.dialects import postgresql, sqlite
+def cell_index_ddl(t: Table) -> str:
+    """The cell index of a table of points, on PostGIS."""
+    from sqlalchemy.dialects import postgresql
 
-    dialect = postgresql.dialect() if d == "postgis" else sqlite.dialect()
-    key = cell_key(t, d).compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    key = cell_key(t).compile(dialect=postgresql.dialect(),
+                              compile_kwargs={"literal_binds": True})
     # unqualified column names, as an index definition wants them
     sql = str(key).replace(f"{t.name}.geom", "geom")
     return f"CREATE INDEX ix_{t.name}_cell ON {t.name} (({sql}), id)"
@@ -160,25 +162,27 @@ def cell_index_ddl(t: Table, d: Dialect) -> str:
 
 def points_in_bbox_by_cell(t: Table, b: BBox, d: Dialect
                            ) -> tuple[list[ColumnElement], dict[str, float]] | None:
-    """The conditions, one per cell that box b covers (in that cell and in the box), for
-    paging newest first cell by cell (`keyset_page(partitions=...)`), and the values of their
-    parameters; None for a box of more than MAX_CELLS cells. The conditions are built once
-    per number of cells."""
+    """On PostGIS, the conditions, one per cell that box b covers (in that cell and in the
+    box), for paging newest first cell by cell (`keyset_page(partitions=...)`), and the values
+    of their parameters; None on SpatiaLite, or for a box of more than MAX_CELLS cells. The
+    conditions are built once per number of cells."""
+    if d != "postgis":
+        return None
     x0, y0, x1, y1 = b
-    columns = range(_cell_index(x0, 180, None), _cell_index(x1, 180, None) + 1)  # type: ignore[arg-type]
-    rows = range(_cell_index(y0, 90, None), _cell_index(y1, 90, None) + 1)  # type: ignore[arg-type]
+    columns = range(_cell_index(x0, 180), _cell_index(x1, 180) + 1)
+    rows = range(_cell_index(y0, 90), _cell_index(y1, 90) + 1)
     n = len(columns) * len(rows)
     if n > MAX_CELLS:
         return None
     values: dict[str, float] = bbox_values(b, "cells")
     values.update((f"cell_{i}", c * _ROW + r)
                   for i, (c, r) in enumerate((c, r) for c in columns for r in rows))
-    return cell_conditions(t, d, n), values
+    return cell_conditions(t, n), values
 
 
 @functools.cache
-def cell_conditions(t: Table, d: Dialect, n: int) -> list[ColumnElement]:
-    in_box, key = _point_in_box(t, bound_box("cells")), cell_key(t, d)
+def cell_conditions(t: Table, n: int) -> list[ColumnElement]:
+    in_box, key = _point_in_box(t, bound_box("cells")), cell_key(t)
     return [and_(key == bindparam(f"cell_{i}", type_=BigInteger), in_box) for i in range(n)]
 
 

@@ -278,7 +278,7 @@ def _list_statement(d: spatial.Dialect, caller: Caller, given: frozenset[str], c
         stmt = stmt.where(Event.reported_at >= bindparam("reported_from"))
     if "reported_to" in given:
         stmt = stmt.where(Event.reported_at < bindparam("reported_to"))
-    return stmt, (spatial.cell_conditions(t, d, cells) if cells > 0 else None)
+    return stmt, (spatial.cell_conditions(t, cells) if cells > 0 else None)
 
 
 # Lists read rows, not ORM objects (a row has the same attribute names, plus lon and lat):

@@ -1,4 +1,5 @@
-"""events: the cell index, for the newest events in a box; partial indexes for the sweep
+"""events: the cell index (PostGIS), for the newest events in a box; partial indexes for the
+sweep
 
 Revision ID: 0005
 """
@@ -18,8 +19,8 @@ _SWEEP = (("ix_events_sweep_1", "resolution_due_at", 1), ("ix_events_sweep_2", "
 
 
 def upgrade() -> None:
-    op.execute(cell_index_ddl(sa.table("events", sa.column("geom")),
-                              dialect_of_bind(op.get_bind())))
+    if dialect_of_bind(op.get_bind()) == "postgis":  # SpatiaLite keeps its R*Tree query
+        op.execute(cell_index_ddl(sa.table("events", sa.column("geom"))))
     statuses = ", ".join(f"'{s}'" for s in OPEN)
     for name, due, level in _SWEEP:
         where = sa.text(f"status IN ({statuses}) AND escalation_level < {level}")
@@ -29,4 +30,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name, _, _ in _SWEEP:
         op.drop_index(name, "events")
-    op.drop_index("ix_events_cell", "events")
+    if dialect_of_bind(op.get_bind()) == "postgis":
+        op.drop_index("ix_events_cell", "events")
