@@ -142,6 +142,11 @@ class EventMedia:
     size: int
 
 
+# The enums by stored value, for lists: a dict lookup is a fraction of an Enum() call
+_STATUSES = {s.value: s for s in EventStatus}
+_SOURCES = {s.value: s for s in EventSource}
+
+
 @strawberry.type(description="A case (事件): a reported problem followed to its evaluation.")
 class Event(Node):
     code: str
@@ -168,10 +173,11 @@ class Event(Node):
 
     @classmethod
     def of(cls, e: models.Event) -> Event:
+        day = e.reported_at.astimezone(TZ)  # the case code's date is Beijing time
         return cls(
             id=to_global_id("Event", e.id),
-            code=f"SJ{e.reported_at.astimezone(TZ):%Y%m%d}{e.id:07d}",
-            status=EventStatus(e.status), source=EventSource(e.source),
+            code=f"SJ{day.year:04d}{day.month:02d}{day.day:02d}{e.id:07d}",
+            status=_STATUSES[e.status], source=_SOURCES[e.source],
             description=e.description, address_text=e.address_text, routing=e.routing,
             geocoded=e.geocoded, near_boundary=e.near_boundary,
             snap_distance_m=e.snap_distance_m, urgency=e.urgency,

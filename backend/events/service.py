@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from functools import cache, lru_cache
 
 from sqlalchemy import (
@@ -82,7 +83,7 @@ class ReportInput:
 
 @dataclass
 class Reported:
-    event: Event
+    event: Event | SimpleNamespace  # the case as read, or as just written (its columns)
     duplicate_of: Event | None
     replayed: bool = False
     neighbours: list[str] = field(default_factory=list)
@@ -458,7 +459,9 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
     for step in steps:
         step["event_id"] = event_id
     db.execute(insert(EventTransition.__table__), steps)
-    e = Event(id=event_id, **v)  # the payload's view; the row is already written
+    # The payload's view of the case: its columns, and its coordinates as list rows carry them
+    # (building an ORM object of 40 attributes for it cost more than a statement)
+    e = SimpleNamespace(id=event_id, lon=r.lon, lat=r.lat, **v)
     if v["assignee_id"] is not None:
         tasks.insert_task(session, "EVENT", event_id, v["assignee_id"],
                           e.resolution_due_at, now, e.township_id, r.lon, r.lat)
