@@ -30,16 +30,16 @@ class _Leaf(NamedTuple):
     nullable: bool
 
 
-# By id(GraphQLField): graphql-core's fields compare by value and are not hashable, and live
-# as long as the schema.
-_leaves: dict[int, _Leaf | None] = {}
+_UNPLANNED = object()
 
 
 def _leaf(field_def: GraphQLField) -> _Leaf | None:
-    key = id(field_def)
-    if key not in _leaves:
-        _leaves[key] = _plan(field_def)
-    return _leaves[key]
+    """The field's plan, kept on the field itself (graphql-core's fields compare by value
+    and are not hashable; an id could be reused by another schema's field)."""
+    plan = getattr(field_def, "_wangge_leaf", _UNPLANNED)
+    if plan is _UNPLANNED:
+        plan = field_def._wangge_leaf = _plan(field_def)  # type: ignore[attr-defined]
+    return plan  # type: ignore[return-value]
 
 
 def _plan(field_def: GraphQLField) -> _Leaf | None:

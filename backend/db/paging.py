@@ -126,8 +126,8 @@ def _paged(stmt: Select, keys: tuple[ColumnElement, ...],
     limit = bindparam("page_limit", type_=Integer)
     if partitions is not None:
         # Each part's page, newest first, merged: UNION ALL of LIMITed index scans under an
-        # ORDER BY and LIMIT reads about one page (PostgreSQL's Merge Append; SQLite reads a
-        # page a part). The parts select the key alone: cheap to merge.
+        # ORDER BY and LIMIT, which PostgreSQL's Merge Append stops at about one page read
+        # (SQLite would read a page from every part). The parts select the key alone.
         (key,) = keys
         parts = [select(key).where(paged.whereclause, p).order_by(*order).limit(limit)
                  .subquery() for p in partitions]

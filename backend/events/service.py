@@ -9,8 +9,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 from functools import cache, lru_cache
+from types import SimpleNamespace
 
 from sqlalchemy import (
     Float,
