@@ -47,8 +47,10 @@ def _cache_long_statements() -> None:
     over its 20 to 30 cells, is longer, and converting it on every request cost more than a
     millisecond. These are module settings of psycopg (not public API): if they go away in a
     later version, statements are still converted, only not cached."""
-    from psycopg import _queries
-
+    try:
+        from psycopg import _queries
+    except ImportError:
+        return
     if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH"):
         _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 32_768)
         _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 200)
