@@ -45,8 +45,9 @@ async def run(url: str, token: str, clients: int, seconds: float, make) -> tuple
                 t = time.perf_counter()
                 r = await http.post(url, json=body)
                 lat.append(time.perf_counter() - t)
-                data = r.json()
-                if r.status_code != 200 or data.get("errors"):
+                # a byte test, not a parse: the client shares the cores with the server, and
+                # decoding every 50-node page was a large part of its cost
+                if r.status_code != 200 or b'"errors":[{' in r.content:
                     errors += 1
 
     t0 = time.monotonic()
