@@ -255,7 +255,7 @@ def _list_statement(d: spatial.Dialect, caller: Caller, given: frozenset[str], c
     """The list statement of a shape: `given`, the filters' parameter names; `cells`, the
     number of cells of the box (0: no box, -1: a box too large for cells)."""
     t = Event.__table__
-    stmt = select(*_LIST_COLUMNS, *spatial.lon_lat(t, d)).where(_scope(caller))
+    stmt = _rows(d).where(_scope(caller))
     if "statuses" in given:
         stmt = stmt.where(Event.status.in_(bindparam("statuses", expanding=True)))
     if "category_like" in given:
@@ -474,9 +474,13 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
 
 @cache
 def _case_row_statement(d: spatial.Dialect) -> Select:
-    """One case as a list row (its columns and coordinates): a third of an ORM get."""
-    return select(*_LIST_COLUMNS, *spatial.lon_lat(Event.__table__, d)).where(
-        Event.id == bindparam("id"))
+    """One case as a list row: a third of an ORM get."""
+    return _rows(d).where(Event.id == bindparam("id"))
+
+
+def _rows(d: spatial.Dialect) -> Select:
+    """Cases as rows: their columns and coordinates (what Event.of and lists read)."""
+    return select(*_LIST_COLUMNS, *spatial.lon_lat(Event.__table__, d))
 
 
 @cache
