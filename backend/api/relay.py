@@ -51,14 +51,15 @@ class PageInfo:
     end_cursor: str | None
 
 
+def _edge_cursor(root: Edge) -> str:
+    return root._cursor()
+
+
 @strawberry.type
 class Edge(Generic[T]):
+    cursor: str = strawberry.field(resolver=_edge_cursor)  # encoded only when asked
     node: T
     _cursor: strawberry.Private[Callable[[], str]]
-
-    @strawberry.field
-    def cursor(self) -> str:
-        return self._cursor()
 
 
 @strawberry.type

@@ -117,3 +117,15 @@ def test_bad_photos_are_refused_and_nothing_written(api: Api) -> None:
     many = upload(api, {str(k): (f"{k}.png", PNG, "image/png") for k in range(6)}, 6)
     assert many["data"]["reportEvent"]["errors"][0]["code"] == "BAD_INPUT"
     assert api.post(count, as_user="admin")["data"]["events"]["totalCount"] == before
+
+
+def test_edge_cursors_page_on(api: Api) -> None:
+    cat = pick(api, self_handleable=False)
+    for k in range(3):
+        report(api, "admin", cat["code"], 118.3716 + k * 1e-4, 36.8116, acknowledgeDuplicate=True)
+    q = """query($after: String) { events(first: 2, after: $after) {
+      pageInfo { endCursor } edges { cursor node { id } } } }"""
+    first = api.post(q, as_user="admin")["data"]["events"]
+    assert first["edges"][-1]["cursor"] == first["pageInfo"]["endCursor"]
+    after = api.post(q, {"after": first["edges"][0]["cursor"]}, as_user="admin")
+    assert after["data"]["events"]["edges"][0]["node"]["id"] == first["edges"][1]["node"]["id"]
