@@ -24,6 +24,7 @@ from backend.api.scalars import SCALARS
 from backend.areas import admin_schema as areas_admin
 from backend.areas import schema as areas
 from backend.auth import schema as auth
+from backend.db.engine import reading
 from backend.errors import AppError, NotFound
 from backend.events import schema as events
 from backend.inspections import schema as inspections
@@ -62,12 +63,17 @@ class Limits(AddValidationRules):
 
 
 class CloseSession(SchemaExtension):
+    def on_execute(self):  # type: ignore[no-untyped-def]
+        if self.execution_context.operation_type == OperationType.QUERY:
+            reading(self.execution_context.context.session)
+        yield
+
     def on_operation(self):  # type: ignore[no-untyped-def]
         yield
         context = self.execution_context.context
-        # A query ends its read-only transaction with COMMIT: psycopg forgets its prepared
-        # statements at every ROLLBACK, and planning the list queries afresh for each request
-        # cost PostgreSQL more than running them. Mutations commit or roll back themselves.
+        # A query ends with COMMIT: psycopg forgets its prepared statements at every ROLLBACK,
+        # and planning the list queries afresh for each request cost PostgreSQL more than
+        # running them. Mutations commit or roll back themselves.
         context.close(commit=self.execution_context.operation_type == OperationType.QUERY)
 
 

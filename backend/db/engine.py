@@ -103,6 +103,15 @@ def writing(session: Session) -> None:
     session.connection(execution_options={WRITE: True})
 
 
+def reading(session: Session) -> None:
+    """Run a read-only operation's statements outside a transaction block on PostgreSQL
+    (autocommit): no BEGIN and COMMIT round trips, and psycopg keeps its prepared statements
+    (it forgets them at every ROLLBACK). Under READ COMMITTED each statement of a transaction
+    had its own snapshot anyway. SQLite's transactions cost no round trip: they stay."""
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def add_once(session: Session, row: object, replay: Callable[[], T | None]) -> T | None:
     """Add a row whose unique clientId a retry may have committed meanwhile: None when it is
     written, else the first answer (`replay()`, which raises CONFLICT for other content)."""

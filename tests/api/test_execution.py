@@ -58,6 +58,56 @@ THINGS = [Thing(name=n, note=None if k % 2 else "x", colour=Colour.RED if k % 2 
           for k, n in enumerate(("a", "b", "c"))]
 
 
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Part(Named):
+    size: int
+    tags: list[str]
+    maybe_tags: list[str | None] | None
+
+    @strawberry.field
+    def where(self, info: Info) -> str:  # info inside a plan: needs the path
+        return ".".join(str(k) for k in info.path.as_list())
+
+    @strawberry.field
+    def fails_at(self) -> int | None:
+        if self.size == 2:
+            raise ValueError("no size 2")
+        return self.size
+
+
+def _label_of(root: "Box") -> str:
+    return f"box {root.name}"
+
+
+@strawberry.type
+class Box:
+    name: str
+    label: str = strawberry.field(resolver=_label_of)  # a root parameter
+    parts: list[Part]
+    main: Part | None
+    must: Part  # set to None on one box: a non-null error inside a plan
+    thing: Thing
+
+    @strawberry.field
+    async def later_part(self) -> Part:
+        return self.parts[0]
+
+
+def _part(k: int) -> Part:
+    return Part(name=f"p{k}", size=k, tags=[f"t{k}", "x"],
+                maybe_tags=None if k % 2 else [None, "y"])
+
+
+BOXES = [Box(name=f"b{k}", parts=[_part(k), _part(k + 1)], main=_part(k) if k else None,
+             must=_part(k) if k != 2 else None, thing=THINGS[k % 3])  # type: ignore[arg-type]
+         for k in range(4)]
+
+
 @strawberry.type
 class Query:
     @strawberry.field
@@ -67,6 +117,10 @@ class Query:
     @strawberry.field
     def sturdy(self) -> list[Thing]:
         return THINGS
+
+    @strawberry.field
+    def boxes(self, upto: int = 4) -> list[Box]:
+        return BOXES[:upto]
 
 
 QUERIES = [
@@ -78,6 +132,16 @@ QUERIES = [
     "{ things { name wrong } }",
     "{ things { name missing } }",
     "{ sturdy { name } things { broken } }",
+    # objects answered by plans, and what makes them fall back
+    "{ boxes(upto: 2) { name label parts { name size tags maybeTags where __typename } "
+    "main { name where } must { size } thing { name colour at } } }",
+    "{ boxes(upto: 2) { b: name p: parts { n: name ...P } } } fragment P on Part { tags size }",
+    "{ boxes(upto: 2) { parts { ... on Named { name } } } }",
+    "{ boxes { name must { size } } }",
+    "{ boxes { name parts { failsAt where } } }",
+    "{ boxes(upto: 2) { name laterPart { name where } } }",
+    "{ boxes(upto: 2) { name thing { name broken } } }",
+    "query($s: Boolean!) { boxes(upto: 2) { name @skip(if: $s) parts { size @include(if: $s) } } }",
 ]
 
 
@@ -94,3 +158,24 @@ def test_the_short_path_answers_as_graphql_core() -> None:
         assert _run(short, q) == _run(standard, q), q
     broken = _run(short, "{ things { name broken } }")
     assert broken["data"] is None and len(broken["errors"]) == 1  # a non-null null, with path
+
+
+class _Counting(Executor):
+    standard = 0
+
+    def execute_fields(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        type(self).standard += 1
+        return super().execute_fields(*args, **kwargs)
+
+
+def test_plain_objects_are_answered_by_plans() -> None:
+    """The plans are used (not only correct): a list of plain boxes is answered without
+    graphql-core's field execution below the root; a failing one falls back."""
+    schema = strawberry.Schema(query=Query, execution_context_class=_Counting)
+    _Counting.standard = 0
+    _run(schema, "{ boxes(upto: 2) { name label parts { name tags where } main { name } } }")
+    assert _Counting.standard == 1  # the root's fields only
+    _Counting.standard = 0
+    r = _run(schema, "{ boxes { name must { size } } }")
+    assert _Counting.standard > 1 and r["errors"] == [
+        ("Cannot return null for non-nullable field Box.must.", ("boxes", 2, "must"))]

@@ -32,3 +32,29 @@ def test_a_query_commits_and_a_refused_mutation_does_not(api: Api, engine: Engin
     ends, r = _ends(engine, api, BAD_REPORT)
     assert "NOT_FOUND" in codes(r) + [e["code"] for e in r["data"]["reportEvent"]["errors"]], r
     assert "commit" not in ends, ends
+
+
+def _autocommit_seen(engine: Engine, api: Api, query: str) -> set[bool]:
+    api.token("admin")
+    seen: set[bool] = set()
+
+    def note(conn, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.add(conn.connection.dbapi_connection.autocommit)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        api.post(query, as_user="admin")
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_on_postgresql_a_query_runs_without_begin_and_a_mutation_in_a_transaction(
+        api: Api, engine: Engine) -> None:
+    """No BEGIN and COMMIT round trips for a read; writes stay atomic. (SQLite's
+    transactions cost no round trip and are kept for reads too.)"""
+    if engine.dialect.name != "postgresql":
+        return
+    assert _autocommit_seen(engine, api, EVENTS) == {True}
+    login = 'mutation { login(username: "admin", password: "not it") { token } }'
+    assert _autocommit_seen(engine, api, login) == {False}
