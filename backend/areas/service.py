@@ -24,7 +24,7 @@ from backend.areas.models import (
 )
 from backend.auth.models import User
 from backend.auth.service import Caller
-from backend.db import spatial
+from backend.db import direct, spatial
 from backend.db.batch import geojson_by_ids, rows_by_key
 from backend.db.paging import Page, keyset_page
 from backend.errors import BadInput, Forbidden, Unauthenticated
@@ -195,8 +195,8 @@ def grid_at(session: Session, caller: Caller, position: Position) -> GridView | 
 
 def covering_grid(session: Session, lon: float, lat: float) -> GridLike | None:
     """The grid covering a WGS-84 point (lowest code on shared boundaries), or None."""
-    return session.connection().execute(_grid_at_statement(spatial.dialect_of(session)),
-                                        {"lon": lon, "lat": lat}).first()
+    return direct.first(session, _grid_at_statement(spatial.dialect_of(session)),
+                        {"lon": lon, "lat": lat})
 
 
 def nearest_grid(session: Session, lon: float, lat: float, max_m: float
@@ -216,9 +216,9 @@ def grids_around(session: Session, lon: float, lat: float, radius_m: float
                  ) -> tuple[GridLike | None, list[GridLike]]:
     """In one query: the grid covering a point (lowest code on shared boundaries) and every
     grid within radius_m metres of it, by code."""
-    rows = session.connection().execute(
-        _around_statement(spatial.dialect_of(session)),
-        {"lon": lon, "lat": lat, "r": radius_m, **spatial.box_values(lon, lat, radius_m)}).all()
+    rows = direct.rows(
+        session, _around_statement(spatial.dialect_of(session)),
+        {"lon": lon, "lat": lat, "r": radius_m, **spatial.box_values(lon, lat, radius_m)})
     return next((r for r in rows if r.covers), None), rows
 
 

@@ -32,7 +32,7 @@ from backend.areas import service as areas
 from backend.areas.models import Grid
 from backend.auth.models import Department, User
 from backend.auth.service import Caller, case_scope, sees_case
-from backend.db import spatial
+from backend.db import direct, spatial
 from backend.db.batch import geojson_by_ids, rows_by_key
 from backend.db.paging import Page, keyset_page
 from backend.errors import (
@@ -384,10 +384,10 @@ def find_duplicate_id(session: Session, cat: CategorySettings, lon: float, lat: 
     if cat.duplicate_radius_m <= 0 or cat.duplicate_window_h <= 0:
         return None
     r = cat.duplicate_radius_m
-    return session.connection().execute(
-        _duplicate_statement(spatial.dialect_of(session)),
+    return direct.scalar(
+        session, _duplicate_statement(spatial.dialect_of(session)),
         {"cat": cat.id, "since": now - timedelta(hours=cat.duplicate_window_h), "lon": lon,
-         "lat": lat, "r": r, **spatial.box_values(lon, lat, r)}).scalar()
+         "lat": lat, "r": r, **spatial.box_values(lon, lat, r)})
 
 
 @cache
@@ -450,8 +450,8 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
         v.update(status="DISPATCHED", assignee_id=agent_id, dispatched_at=now)
         steps.append(_step("DISPATCH", "REPORTED", "DISPATCHED", None, now, note,
                            data={"assignee": agent_id, "department": cat.department_id}))
-    db = session.connection()  # Core on the session's connection: no ORM layer per statement
-    event_id = db.execute(_insert_event_statement(spatial.dialect_of(session)), v).scalar()
+    # On the driver's cursor (backend/db/direct.py): no ORM or SQLAlchemy layer per statement
+    event_id = direct.scalar(session, _insert_event_statement(spatial.dialect_of(session)), v)
     if event_id is None:  # this clientId was used before (perhaps by a retry meanwhile)
         replayed = _replay(session, inp)
         if replayed is None:  # pragma: no cover - the conflict was on another key
@@ -459,15 +459,15 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
         return replayed
     for step in steps:
         step["event_id"] = event_id
-    db.execute(insert(EventTransition.__table__), steps)
+    direct.execute(session, _INSERT_STEPS, steps)
     # The payload's view of the case: its columns, and its coordinates as list rows carry them
     # (building an ORM object of 40 attributes for it cost more than a statement)
     e = SimpleNamespace(id=event_id, lon=r.lon, lat=r.lat, **v)
     if v["assignee_id"] is not None:
         tasks.insert_task(session, "EVENT", event_id, v["assignee_id"],
                           e.resolution_due_at, now, e.township_id, r.lon, r.lat)
-    duplicate = (db.execute(_case_row_statement(spatial.dialect_of(session)),
-                            {"id": duplicate_id}).first()
+    duplicate = (direct.first(session, _case_row_statement(spatial.dialect_of(session)),
+                              {"id": duplicate_id})
                  if duplicate_id is not None else None)
     return Reported(e, duplicate, neighbours=r.neighbours)
 
@@ -481,6 +481,9 @@ def _case_row_statement(d: spatial.Dialect) -> Select:
 def _rows(d: spatial.Dialect) -> Select:
     """Cases as rows: their columns and coordinates (what Event.of and lists read)."""
     return select(*_LIST_COLUMNS, *spatial.lon_lat(Event.__table__, d))
+
+
+_INSERT_STEPS = insert(EventTransition.__table__)
 
 
 @cache

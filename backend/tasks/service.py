@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from backend.areas.models import GridAgent
 from backend.auth.models import User
 from backend.auth.service import Caller
+from backend.db import direct
 from backend.db.paging import Page, keyset_page
 from backend.errors import BadInput, Forbidden, InvalidTransition, NotFound, Unauthenticated
 from backend.tasks.models import STATUSES, Task
@@ -43,8 +44,11 @@ def insert_task(session: Session, kind: str, subject_id: int, assignee_id: int,
                 lon: float | None = None, lat: float | None = None, note: str | None = None
                 ) -> None:
     """open_task for hot paths: written at once, in Core, no ORM object."""
-    session.connection().execute(insert(Task.__table__), _task_values(
+    direct.execute(session, _INSERT_TASK, _task_values(
         kind, subject_id, assignee_id, due_at, now, township_id, lon, lat, note))
+
+
+_INSERT_TASK = insert(Task.__table__)
 
 
 def close_tasks(session: Session, kind: str, subject_id: int, status: str, now: datetime,
@@ -60,7 +64,7 @@ def close_tasks(session: Session, kind: str, subject_id: int, status: str, now: 
 
 def least_loaded_agent(session: Session, grid_id: int) -> int | None:
     """The grid's agent with the fewest open tasks (ties: the lowest user id)."""
-    return session.connection().execute(_least_loaded_statement(), {"grid": grid_id}).scalar()
+    return direct.scalar(session, _least_loaded_statement(), {"grid": grid_id})
 
 
 @cache

@@ -1,0 +1,161 @@
+"""Hot statements run on the driver's cursor.
+
+SQLAlchemy's execution layer (the compiled-cache lookup, parameter and result processing,
+its result objects) costs 0.12-0.5 ms a statement over the driver's own execute: more than
+PostgreSQL takes to run most of the statements of a report or a list page. Those few
+statements are compiled by SQLAlchemy once per dialect (and, for an INSERT, per set of
+columns given) and run here on the session's connection: the same SQL and parameters, the
+same transaction, the types' own bind and result processing, the engine's
+before_cursor_execute listeners, and errors raised as SQLAlchemy's. A statement this cannot
+run as it is (expanding IN lists, Python-side column defaults) goes through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import exc
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+
+Params = dict[str, Any]
+
+
+class _Form:
+    """A statement as compiled for one dialect."""
+
+    __slots__ = ("sql", "compiled", "positions", "escaped", "processors", "row", "results")
+
+    def __init__(self, compiled: Any) -> None:
+        self.sql: str = compiled.string
+        self.compiled = compiled  # SQLAlchemy's SQLCompiler
+        # parameter order for positional drivers (SQLite)
+        self.positions = tuple(compiled.positiontup) if compiled.positional else None
+        self.escaped: dict[str, str] | None = compiled.escaped_bind_names or None
+        self.processors: dict[str, Callable[[Any], Any]] = compiled._bind_processors
+        columns = compiled._result_columns
+        self.row = (namedtuple("Row", [c[0] for c in columns], rename=True)  # type: ignore[misc]
+                    if columns else None)
+        # the result columns' processors (() if none), once the driver has said what it returns
+        self.results: tuple[Callable[[Any], Any] | None, ...] | None = None
+
+
+_NO_FORM = None
+
+
+def rows(session: Session, stmt: Executable, params: Params) -> list[Any]:
+    """Every row (named tuples), as `session.connection().execute(stmt, params).all()`."""
+    conn = session.connection()
+    form = _form(conn, stmt, params, False)
+    if form is None:
+        return list(conn.execute(stmt, params).all())
+    cursor = _run(conn, form, params, False)
+    try:
+        if form.results is None:
+            form.results = _result_processors(conn, form, cursor.description)
+        return _decoded(form, cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def first(session: Session, stmt: Executable, params: Params) -> Any:
+    found = rows(session, stmt, params)
+    return found[0] if found else None
+
+
+def scalar(session: Session, stmt: Executable, params: Params) -> Any:
+    row = first(session, stmt, params)
+    return row[0] if row is not None else None
+
+
+def execute(session: Session, stmt: Executable, params: Params | Sequence[Params]) -> None:
+    """Run a statement without results; a list of parameter sets is an executemany."""
+    conn = session.connection()
+    many = not isinstance(params, dict)
+    if many and not params:
+        return
+    form = _form(conn, stmt, params[0] if many else params, many)  # type: ignore[index,arg-type]
+    if form is None:
+        conn.execute(stmt, params)
+        return
+    _run(conn, form, params, many).close()
+
+
+def _form(conn: Connection, stmt: Executable, params: Params, many: bool) -> _Form | None:
+    """The statement compiled for this dialect (and these columns of an INSERT), kept on
+    the statement: hot statements are built once, so their forms are too."""
+    dialect = conn.dialect
+    keys = frozenset(params) if getattr(stmt, "is_insert", False) else None
+    key = (dialect.name, keys, many)
+    forms = stmt.__dict__.setdefault("_wangge_direct", {})
+    form = forms.get(key, _NO_FORM)
+    if key not in forms:
+        form = forms[key] = _compile(conn, stmt, keys, many)
+    return form
+
+
+def _compile(conn: Connection, stmt: Executable, keys: frozenset[str] | None, many: bool
+             ) -> _Form | None:
+    dialect = conn.dialect
+    compiled = stmt.compile(dialect=dialect, column_keys=sorted(keys) if keys else None,
+                            for_executemany=many)
+    if (compiled.post_compile_params or compiled.literal_execute_params
+            or compiled.insert_prefetch or compiled.update_prefetch
+            or compiled.schema_translate_map):
+        return None
+    return _Form(compiled)
+
+
+def _parameters(form: _Form, params: Params) -> Any:
+    values = form.compiled.construct_params(params, escape_names=False)
+    procs = form.processors
+    if procs:
+        values = {k: procs[k](v) if k in procs else v for k, v in values.items()}
+    if form.positions is not None:
+        return tuple(values[k] for k in form.positions)
+    if form.escaped:
+        return {form.escaped.get(k, k): v for k, v in values.items()}
+    return values
+
+
+def _run(conn: Connection, form: _Form, params: Params | Sequence[Params], many: bool) -> Any:
+    dialect = conn.dialect
+    sent = ([_parameters(form, p) for p in params] if many  # type: ignore[union-attr]
+            else _parameters(form, params))  # type: ignore[arg-type]
+    sql = form.sql
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if conn._has_events or conn.engine._has_events:  # the engine's listeners see it too
+            for listen in conn.dispatch.before_cursor_execute:
+                sql, sent = listen(conn, cursor, sql, sent, None, many)
+        if many:
+            cursor.executemany(sql, sent)
+        else:
+            cursor.execute(sql, sent)
+        return cursor
+    except dialect.loaded_dbapi.Error as e:
+        cursor.close()
+        raise exc.DBAPIError.instance(sql, sent, e, dialect.loaded_dbapi.Error,
+                                      dialect=dialect) from e
+
+
+def _result_processors(conn: Connection, form: _Form, description: Any
+                       ) -> tuple[Callable[[Any], Any] | None, ...]:
+    """Each column's processor for the type the driver reports (SQLAlchemy's choice can
+    depend on it: a PostgreSQL float or numeric)."""
+    columns = form.compiled._result_columns
+    procs = tuple(c[3]._cached_result_processor(conn.dialect, d[1])
+                  for c, d in zip(columns, description, strict=True))
+    return procs if any(procs) else ()
+
+
+def _decoded(form: _Form, raw: list[tuple]) -> list[Any]:
+    make = form.row._make  # type: ignore[union-attr]
+    procs = form.results
+    if not procs:
+        return [make(r) for r in raw]
+    return [make([p(v) if p is not None else v for p, v in zip(procs, r, strict=True)])  # type: ignore[arg-type]
+            for r in raw]
