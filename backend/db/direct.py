@@ -13,10 +13,10 @@ run as it is (expanding IN lists, Python-side column defaults) goes through SQLA
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import exc
+from sqlalchemy import ColumnElement, exc, literal
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -82,6 +82,12 @@ def execute(session: Session, stmt: Executable, params: Params | Sequence[Params
         conn.execute(stmt, params)
         return
     _run(conn, form, params, many).close()
+
+
+def constant_in(column: ColumnElement, values: Iterable[Any]) -> ColumnElement:
+    """`column IN (values)` with one bound parameter per value: SQLAlchemy's in_() of a list
+    expands its parameter at every execution, which a statement run here cannot."""
+    return column.in_([literal(v, type_=column.type) for v in values])
 
 
 def _form(conn: Connection, stmt: Executable, params: Params, many: bool) -> _Form | None:

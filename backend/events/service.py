@@ -396,7 +396,7 @@ def _duplicate_statement(d: spatial.Dialect) -> Select:
     t = Event.__table__
     lon, lat, r = (bindparam(k, type_=Float) for k in ("lon", "lat", "r"))
     return (select(Event.id)
-            .where(Event.category_id == bindparam("cat"), Event.status.in_(OPEN),
+            .where(Event.category_id == bindparam("cat"), direct.constant_in(Event.status, OPEN),
                    Event.reported_at >= bindparam("since", type_=Event.reported_at.type),
                    spatial.within_m(t, lon, lat, r, d, spatial.bound_box()))
             .order_by(spatial.distance_m(t, lon, lat, d), Event.id).limit(1))
