@@ -9,6 +9,7 @@ workers=${1:-2}; secs=${2:-15}; port=${3:-8099}
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 2; }
 .venv/bin/wangge db upgrade >/dev/null
 .venv/bin/wangge sweep >/dev/null  # no escalation backlog for the servers sweepers to chew on
+.venv/bin/python bench/gen_events.py --settle  # vacuumed and analyzed, as autovacuum keeps it
 .venv/bin/wangge serve --host 127.0.0.1 --port "$port" --workers "$workers" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT

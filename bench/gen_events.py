@@ -12,7 +12,7 @@ import argparse
 import time
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 
 from backend.config import load_settings
 from backend.db.engine import make_engine, make_sessionmaker
@@ -25,8 +25,12 @@ from fixtures import demo, history
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--settle", action="store_true",
+                    help="only vacuum and analyze (bench/events_http.sh runs it first)")
     a = ap.parse_args()
     engine = make_engine(load_settings().database_url)
+    if a.settle:
+        return settle(engine)
     upgrade(engine)
     sessions = make_sessionmaker(engine)
     now = datetime.now(UTC)
@@ -47,11 +51,22 @@ def main() -> None:
             s.commit()
         print(f"{start + min(step, todo - start):,} events added, "
               f"{time.perf_counter() - t:.0f} s", flush=True)
-    with engine.connect() as c:  # fresh statistics for the planner
-        c.execute(text("ANALYZE"))
-        c.commit()
+    settle(engine)
     print(f"{have + todo:,} events in {engine.url.get_backend_name()}; "
           f"added {todo:,} in {time.perf_counter() - t:.0f} s")
+
+
+def settle(engine: Engine) -> None:
+    """Fresh planner statistics, and on PostgreSQL a vacuumed table, as autovacuum keeps a
+    table in steady state: rows just written carry no visibility information yet, and a
+    box's page read 1.2 ms instead of 2.0 after the vacuum."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("VACUUM (ANALYZE) events"))
+        return
+    with engine.connect() as c:
+        c.execute(text("ANALYZE"))
+        c.commit()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from graphql import (
+    FragmentSpreadNode,
     GraphQLField,
     GraphQLObjectType,
     get_nullable_type,
@@ -129,11 +130,26 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     def _object_plan(self, return_type: GraphQLObjectType, field_details_list: Any,
                      ) -> tuple[_Step, ...] | None:
         # Memoized on the identity of the field list, as graphql-core's collect_subfields
-        # is (which keeps the list alive, so the id is not reused during the request).
+        # is (which keeps the list alive, so the id is not reused during the request); and
+        # across requests on the identity of the document's field nodes (the parser cache
+        # hands out the same document for the same text), unless a directive could make
+        # the selection depend on the request's variables.
         key = (return_type, id(field_details_list))
         plan = self._object_plans.get(key, _UNPLANNED)
         if plan is _UNPLANNED:
-            plan = self._object_plans[key] = self._make_plan(return_type, field_details_list)
+            nodes = tuple(d.node for d in field_details_list)
+            shared_key = (return_type, tuple(map(id, nodes)))
+            shared = _SHARED_PLANS.get(shared_key)
+            if shared is not None:
+                plan = shared[1]
+            else:
+                plan = self._make_plan(return_type, field_details_list)
+                if not _has_directives(nodes, self.fragments):
+                    # the nodes are kept with the plan, so their ids cannot be reused
+                    _SHARED_PLANS[shared_key] = (nodes, plan)
+                    if len(_SHARED_PLANS) > _SHARED_MAX:
+                        del _SHARED_PLANS[next(iter(_SHARED_PLANS))]
+            self._object_plans[key] = plan
         return plan  # type: ignore[return-value]
 
     def _make_plan(self, return_type: GraphQLObjectType, field_details_list: Any,
@@ -279,6 +295,30 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
 
 _TYPENAME = object()
+_SHARED_PLANS: dict[tuple, tuple] = {}  # oldest first: the first one goes when it is full
+_SHARED_MAX = 2048
+
+
+def _has_directives(nodes: tuple, fragments: dict) -> bool:
+    """Whether any field, fragment or spread in the selections below has a directive (or a
+    fragment has variables): then the selection can depend on the request's variables."""
+    stack, seen = list(nodes), set()
+    while stack:
+        node = stack.pop()
+        if node.directives:
+            return True
+        if isinstance(node, FragmentSpreadNode):
+            name = node.name.value
+            if name in seen:
+                continue
+            seen.add(name)
+            details = fragments.get(name)  # graphql-core's FragmentDetails
+            if details is None or details.variable_signatures or details.definition.directives:
+                return True
+            stack.extend(details.definition.selection_set.selections)
+        elif node.selection_set is not None:
+            stack.extend(node.selection_set.selections)
+    return False
 
 
 class _LazyInfo:

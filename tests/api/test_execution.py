@@ -5,6 +5,7 @@ import enum
 from datetime import UTC, datetime
 
 import strawberry
+from strawberry.extensions import ParserCache
 from strawberry.types import Info
 
 from backend.api.execution import Executor
@@ -179,3 +180,28 @@ def test_plain_objects_are_answered_by_plans() -> None:
     r = _run(schema, "{ boxes { name must { size } } }")
     assert _Counting.standard > 1 and r["errors"] == [
         ("Cannot return null for non-nullable field Box.must.", ("boxes", 2, "must"))]
+
+
+def test_plans_are_shared_across_requests_unless_variables_could_change_them() -> None:
+    standard = strawberry.Schema(query=Query)
+    short = strawberry.Schema(query=Query, execution_context_class=Executor,
+                              extensions=[lambda: ParserCache(maxsize=16)])
+    skip = "query($s: Boolean!) { boxes(upto: 2) { name parts { name @skip(if: $s) size } } }"
+    for s in (True, False, True):
+        assert (asyncio.run(short.execute(skip, variable_values={"s": s})).data
+                == asyncio.run(standard.execute(skip, variable_values={"s": s})).data)
+    made = []
+    original = Executor._make_plan
+
+    def counting(self, *args):  # type: ignore[no-untyped-def]
+        made.append(1)
+        return original(self, *args)
+
+    Executor._make_plan = counting  # type: ignore[method-assign]
+    try:
+        plain = "{ boxes(upto: 2) { name parts { name size } } }"
+        for _ in range(3):
+            assert asyncio.run(short.execute(plain)).errors is None
+    finally:
+        Executor._make_plan = original  # type: ignore[method-assign]
+    assert len(made) == 2  # Box and Part, once: the same parsed document each time
