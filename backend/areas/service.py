@@ -202,14 +202,19 @@ def covering_grid(session: Session, lon: float, lat: float) -> GridLike | None:
 def nearest_grid(session: Session, lon: float, lat: float, max_m: float
                  ) -> tuple[GridLike, float] | None:
     """The nearest grid within max_m metres and its distance, or None."""
-    d = spatial.dialect_of(session)
-    dist = spatial.distance_m(Grid.__table__, lon, lat, d)
-    row = session.execute(
-        select(*GRID_COLUMNS, dist.label("distance"))
-        .where(spatial.within_m(Grid.__table__, lon, lat, max_m, d))
-        .order_by(dist, Grid.code).limit(1)
-    ).first()
+    row = direct.first(session, _nearest_statement(spatial.dialect_of(session)),
+                       {"lon": lon, "lat": lat, "r": max_m,
+                        **spatial.box_values(lon, lat, max_m)})
     return (row, float(row.distance)) if row else None
+
+
+@cache
+def _nearest_statement(d: spatial.Dialect) -> Select:
+    lon, lat, r = (bindparam(k, type_=Float) for k in ("lon", "lat", "r"))
+    dist = spatial.distance_m(Grid.__table__, lon, lat, d)
+    return (select(*GRID_COLUMNS, dist.label("distance"))
+            .where(spatial.within_m(Grid.__table__, lon, lat, r, d, spatial.bound_box()))
+            .order_by(dist, Grid.code).limit(1))
 
 
 def grids_around(session: Session, lon: float, lat: float, radius_m: float
@@ -232,10 +237,15 @@ def _around_statement(d: spatial.Dialect) -> Select:
 
 
 def covering_township(session: Session, lon: float, lat: float) -> int | None:
-    d = spatial.dialect_of(session)
-    return session.scalar(select(Township.id)
-                          .where(spatial.covers_point(Township.__table__, lon, lat, d))
-                          .order_by(Township.code).limit(1))
+    return direct.scalar(session, _township_at_statement(spatial.dialect_of(session)),
+                         {"lon": lon, "lat": lat})
+
+
+@cache
+def _township_at_statement(d: spatial.Dialect) -> Select:
+    lon, lat = bindparam("lon", type_=Float), bindparam("lat", type_=Float)
+    return (select(Township.id).where(spatial.covers_point(Township.__table__, lon, lat, d))
+            .order_by(Township.code).limit(1))
 
 
 _FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
