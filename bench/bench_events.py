@@ -86,7 +86,7 @@ def main() -> None:
                                              "username: $u, password: $p) { token } }",
                                     "variables": {"u": a.user, "p": a.password}}, timeout=30)
     token = login.json()["data"]["login"]["token"]
-    for name, make in (("reportEvent", report_body), ("events(bbox ~1 km, first: 50)", box_body)):
+    for name, make in (("events(bbox ~1 km, first: 50)", box_body), ("reportEvent", report_body)):
         rate, lat = asyncio.run(run(a.url, token, a.clients, a.seconds, make))
         print(f"{name}: {rate:.0f}/s with {a.clients} clients, p50 {pct(lat, 0.5):.1f} ms, "
               f"p99 {pct(lat, 0.99):.1f} ms ({len(lat)} requests)")
