@@ -71,9 +71,10 @@ class CloseSession(SchemaExtension):
     def on_operation(self):  # type: ignore[no-untyped-def]
         yield
         context = self.execution_context.context
-        # A query ends with COMMIT: psycopg forgets its prepared statements at every ROLLBACK,
-        # and planning the list queries afresh for each request cost PostgreSQL more than
-        # running them. Mutations commit or roll back themselves.
+        # A query ends with COMMIT, not the ROLLBACK of a plain close: psycopg forgets its
+        # prepared statements at every ROLLBACK (planning the list queries afresh cost
+        # PostgreSQL more than running them), should a query's session have begun a
+        # transaction before reading(). Mutations commit or roll back themselves.
         context.close(commit=self.execution_context.operation_type == OperationType.QUERY)
 
 
