@@ -7,7 +7,7 @@ through its generic machinery: that was most of a page's cost. Two short paths s
 
 - an object whose selected fields are all plain (leaves, objects and lists of them, read as
   attributes or from resolvers without arguments, field extensions or async) is answered by
-  a plan made once per selection and request;
+  a plan made once per selection (and kept for later requests of the same parsed document);
 - any other leaf field without arguments is read (or its resolver called) and coerced
   directly.
 

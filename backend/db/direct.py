@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import ColumnElement, exc, literal
 from sqlalchemy.engine import Connection
@@ -43,7 +44,9 @@ class _Form:
         self.results: tuple[Callable[[Any], Any] | None, ...] | None = None
 
 
-_NO_FORM = None
+# By statement, weakly: not on the statement itself, whose attributes the statements derived
+# from it (`.where()`, `.returning()`) copy.
+_FORMS: WeakKeyDictionary[Executable, dict[tuple, _Form | None]] = WeakKeyDictionary()
 
 
 def rows(session: Session, stmt: Executable, params: Params) -> list[Any]:
@@ -91,16 +94,16 @@ def constant_in(column: ColumnElement, values: Iterable[Any]) -> ColumnElement:
 
 
 def _form(conn: Connection, stmt: Executable, params: Params, many: bool) -> _Form | None:
-    """The statement compiled for this dialect (and these columns of an INSERT), kept on
-    the statement: hot statements are built once, so their forms are too."""
-    dialect = conn.dialect
+    """The statement compiled for this dialect (and these columns of an INSERT): hot
+    statements are built once, so their forms are too."""
     keys = frozenset(params) if getattr(stmt, "is_insert", False) else None
-    key = (dialect.name, keys, many)
-    forms = stmt.__dict__.setdefault("_wangge_direct", {})
-    form = forms.get(key, _NO_FORM)
+    key = (conn.dialect.name, keys, many)
+    forms = _FORMS.get(stmt)
+    if forms is None:
+        forms = _FORMS[stmt] = {}
     if key not in forms:
-        form = forms[key] = _compile(conn, stmt, keys, many)
-    return form
+        forms[key] = _compile(conn, stmt, keys, many)
+    return forms[key]
 
 
 def _compile(conn: Connection, stmt: Executable, keys: frozenset[str] | None, many: bool

@@ -287,14 +287,14 @@ class _RowEvent(Event):
     few of the twenty, and computing all of them was a sixth of a page's Python. It answers
     as Event (strawberry's type test is isinstance)."""
 
-    def __init__(self, row: models.Event) -> None:  # noqa: D107 (no dataclass __init__)
+    def __init__(self, row: models.Event) -> None:  # not the dataclass's: fields are read
         self.row = row
 
 
 for _name, _read in _FROM_ROW.items():
     setattr(_RowEvent, _name, property(lambda self, _read=_read: _read(self.row)))
-assert set(_FROM_ROW) == {f.python_name for f in Event.__strawberry_definition__.fields
-                         if f.base_resolver is None} - {"row"}, "each field of Event needs its reading"
+_PLAIN = {f.python_name for f in Event.__strawberry_definition__.fields if f.base_resolver is None}
+assert set(_FROM_ROW) == _PLAIN - {"row"}, "each plain field of Event needs its reading"
 
 
 @strawberry.input

@@ -406,11 +406,12 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
     """Take a report, route it, open its case (or merge it into an open duplicate); the
     caller commits. Idempotent on clientId.
 
-    The hot path of the API, so it is six statements in Core (route, duplicate, the agent,
-    the case, its steps, the agent's task): the ORM's unit of work cost more than the
-    queries. The case is inserted in its final state (dispatched or merged), with the
-    steps that led there; a clientId already used makes the insert do nothing, and the
-    first answer is read back."""
+    The hot path of the API, so it is six statements (route, duplicate, the agent, the
+    case, its steps, the agent's task) on the driver's cursor (backend/db/direct.py): the
+    ORM's unit of work, and then SQLAlchemy's execution layer, cost more than the queries.
+    The case is inserted in its final state (dispatched or merged), with the steps that led
+    there; a clientId already used makes the insert do nothing, and the first answer is
+    read back."""
     _check_report(caller, inp)
     cat = category_by_code(session, inp.category_code)
     r = route(session, caller, inp)
