@@ -203,37 +203,44 @@ def nearest_grid(session: Session, lon: float, lat: float, max_m: float
                  ) -> tuple[GridLike, float] | None:
     """The nearest grid within max_m metres and its distance, or None."""
     row = direct.first(session, _nearest_statement(spatial.dialect_of(session)),
-                       {"lon": lon, "lat": lat, "r": max_m,
-                        **spatial.box_values(lon, lat, max_m)})
+                       _within_values(lon, lat, max_m))
     return (row, float(row.distance)) if row else None
-
-
-@cache
-def _nearest_statement(d: spatial.Dialect) -> Select:
-    lon, lat, r = (bindparam(k, type_=Float) for k in ("lon", "lat", "r"))
-    dist = spatial.distance_m(Grid.__table__, lon, lat, d)
-    return (select(*GRID_COLUMNS, dist.label("distance"))
-            .where(spatial.within_m(Grid.__table__, lon, lat, r, d, spatial.bound_box()))
-            .order_by(dist, Grid.code).limit(1))
 
 
 def grids_around(session: Session, lon: float, lat: float, radius_m: float
                  ) -> tuple[GridLike | None, list[GridLike]]:
     """In one query: the grid covering a point (lowest code on shared boundaries) and every
     grid within radius_m metres of it, by code."""
-    rows = direct.rows(
-        session, _around_statement(spatial.dialect_of(session)),
-        {"lon": lon, "lat": lat, "r": radius_m, **spatial.box_values(lon, lat, radius_m)})
+    rows = direct.rows(session, _around_statement(spatial.dialect_of(session)),
+                       _within_values(lon, lat, radius_m))
     return next((r for r in rows if r.covers), None), rows
+
+
+# The statements of a point and a radius are built once per dialect, with the point, the
+# radius and its box bound (_within_values): building them cost more than running them.
+def _within(d: spatial.Dialect) -> tuple[ColumnElement, ColumnElement, ColumnElement]:
+    """The bound point, and the condition: a grid within the bound radius of it."""
+    lon, lat, r = (bindparam(k, type_=Float) for k in ("lon", "lat", "r"))
+    return lon, lat, spatial.within_m(Grid.__table__, lon, lat, r, d, spatial.bound_box())
+
+
+def _within_values(lon: float, lat: float, radius_m: float) -> dict[str, float]:
+    return {"lon": lon, "lat": lat, "r": radius_m, **spatial.box_values(lon, lat, radius_m)}
+
+
+@cache
+def _nearest_statement(d: spatial.Dialect) -> Select:
+    lon, lat, within = _within(d)
+    dist = spatial.distance_m(Grid.__table__, lon, lat, d)
+    return (select(*GRID_COLUMNS, dist.label("distance")).where(within)
+            .order_by(dist, Grid.code).limit(1))
 
 
 @cache
 def _around_statement(d: spatial.Dialect) -> Select:
-    lon, lat, r = (bindparam(k, type_=Float) for k in ("lon", "lat", "r"))
+    lon, lat, within = _within(d)
     covers = spatial.covers_point(Grid.__table__, lon, lat, d)
-    return (select(*GRID_COLUMNS, covers.label("covers"))
-            .where(spatial.within_m(Grid.__table__, lon, lat, r, d, spatial.bound_box()))
-            .order_by(Grid.code))
+    return (select(*GRID_COLUMNS, covers.label("covers")).where(within).order_by(Grid.code))
 
 
 def covering_township(session: Session, lon: float, lat: float) -> int | None:
