@@ -198,7 +198,10 @@ def _forget_on_commit(conn):  # type: ignore[no-untyped-def]
 
 @event.listens_for(Engine, "rollback")
 def _keep_on_rollback(conn):  # type: ignore[no-untyped-def]
-    conn.info.pop("jurisdiction_changed", None)
+    # A connection lost mid-transaction is rolled back invalidated: its info can no longer
+    # be read (that raised, and the session could not be rolled back), and it goes with it.
+    if not conn.invalidated:
+        conn.info.pop("jurisdiction_changed", None)
 
 
 def load_caller(session: Session, user_id: int) -> Caller | None:

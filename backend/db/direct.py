@@ -12,6 +12,7 @@ run as it is (expanding IN lists, Python-side column defaults) goes through SQLA
 
 from __future__ import annotations
 
+import contextlib
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -146,9 +147,15 @@ def _run(conn: Connection, form: _Form, params: Params | Sequence[Params], many:
             cursor.execute(sql, sent)
         return cursor
     except dialect.loaded_dbapi.Error as e:
-        cursor.close()
+        # as SQLAlchemy does: a lost connection is invalidated, so the pool does not hand it
+        # out again
+        lost = dialect.is_disconnect(e, conn.connection.dbapi_connection, cursor)
+        with contextlib.suppress(dialect.loaded_dbapi.Error):
+            cursor.close()
+        if lost:
+            conn.invalidate(e)
         raise exc.DBAPIError.instance(sql, sent, e, dialect.loaded_dbapi.Error,
-                                      dialect=dialect) from e
+                                      connection_invalidated=lost, dialect=dialect) from e
 
 
 def _result_processors(conn: Connection, form: _Form, description: Any

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from backend.auth.models import User
 from backend.db import direct
+from backend.db.engine import make_sessionmaker
 from backend.events.models import Event
 from backend.tasks.models import Task
 from tests.conftest import StatementCounter
@@ -86,3 +87,21 @@ def test_the_engines_listeners_see_direct_statements(session: Session) -> None:
     finally:
         counter.close()
     assert counter.n == 2  # the select, the executemany
+
+
+def test_a_lost_connection_is_invalidated_and_the_next_session_works(engine) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL, a backend killed under a session: SQLAlchemy's error, the connection
+    out of the pool, and the next session on a fresh one. (SQLite has no server to lose.)"""
+    if engine.dialect.name != "postgresql":
+        return
+    pid_of = select(func.pg_backend_pid())
+    with make_sessionmaker(engine)() as doomed:
+        pid = direct.scalar(doomed, pid_of, {})
+        with engine.connect() as other:
+            other.execute(select(func.pg_terminate_backend(pid)))
+        with pytest.raises(exc.DBAPIError) as raised:
+            direct.rows(doomed, TASKS, {"subject": 1})
+        assert raised.value.connection_invalidated
+        doomed.rollback()
+    with make_sessionmaker(engine)() as fresh:
+        assert direct.scalar(fresh, pid_of, {}) != pid
