@@ -83,6 +83,11 @@ def _index_prefilter(t: Table, b: tuple[Number, Number, Number, Number], d: Dial
     return t.c.id.in_(hits)
 
 
+def near_box(t: Table, b: tuple[Number, Number, Number, Number], d: Dialect) -> ColumnElement:
+    """Rows whose bounding box meets box b: the spatial index's candidates, to be tested."""
+    return _index_prefilter(t, b, d)
+
+
 def covers_point(t: Table, lon: Number, lat: Number, d: Dialect) -> ColumnElement:
     """Geometry meets the point, boundary included."""
     return and_(
