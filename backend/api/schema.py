@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.graphql import OperationType
 
+from backend.api import arguments
 from backend.api.context import Info
 from backend.api.execution import Executor
 from backend.api.relay import Node, from_global_id
@@ -96,6 +97,7 @@ Mutation = merge_types("Mutation", (auth.AuthMutation, areas_admin.AreasAdminMut
                                     tasks.TasksMutation, services.ServicesMutation,
                                     inspections.InspectionsMutation))
 
+arguments.install()
 schema = WangSchema(
     query=Query,
     mutation=Mutation,
