@@ -16,13 +16,16 @@ T = TypeVar("T")
 PAYLOAD_CODES = frozenset({"BAD_INPUT", "NOT_FOUND", "INVALID_TRANSITION", "CONFLICT"})
 
 
-def mutate(info: Info, work: Callable[[], T], payload_codes: frozenset[str] = PAYLOAD_CODES
-           ) -> tuple[T | None, list[UserError]]:
-    """Run `work` and commit; on an error roll everything back (nothing half-written)."""
+def mutate(info: Info, work: Callable[[], T], payload_codes: frozenset[str] = PAYLOAD_CODES,
+           one_statement: bool = False) -> tuple[T | None, list[UserError]]:
+    """Run `work` and commit; on an error roll everything back (nothing half-written).
+    `one_statement`: work writes with one statement at most (see `writing`)."""
     session = info.context.session
-    writing(session)
+    writing(session, one_statement)
     try:
         result = work()
+        if one_statement and (session.new or session.dirty or session.deleted):
+            raise RuntimeError("work said to write one statement left ORM changes to flush")
         session.commit()
         return result, []
     except AppError as e:

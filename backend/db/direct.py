@@ -13,12 +13,25 @@ run as it is (expanding IN lists, Python-side column defaults) goes through SQLA
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, exc, literal
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    bindparam,
+    cast,
+    exc,
+    insert,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -86,6 +99,54 @@ def execute(session: Session, stmt: Executable, params: Params | Sequence[Params
         conn.execute(stmt, params)
         return
     _run(conn, form, params, many).close()
+
+
+def insert_linked(session: Session, parent: Insert, values: Params,
+                  children: Sequence[tuple[Insert, str, Sequence[Params]]]) -> Any:
+    """Insert a row (`parent`, an INSERT ... RETURNING its key) and rows that refer to it:
+    each child is (INSERT, the column that takes the parent's key, rows without it). The
+    parent's key, or None when its insert did nothing (ON CONFLICT DO NOTHING): then no child
+    is written either. On PostgreSQL it is one statement (data-modifying CTEs): a round trip
+    instead of one per table, which cost more than the inserts. SQLite's statements cost no
+    round trip: there they run one after the other."""
+    if session.get_bind().dialect.name != "postgresql":
+        key = scalar(session, parent, values)
+        if key is not None:
+            for child, column, rows in children:
+                if rows:
+                    execute(session, child, [{**r, column: key} for r in rows])
+        return key
+    given = [(child, column, rows) for child, column, rows in children if rows]
+    shape = tuple((child, column, tuple(sorted(k for k in rows[0] if k != column)), len(rows))
+                  for child, column, rows in given)
+    params = {f"p_{k}": v for k, v in values.items()}
+    for i, (_, column, rows) in enumerate(given):
+        for j, row in enumerate(rows):
+            params.update((f"c{i}_{j}_{k}", v) for k, v in row.items() if k != column)
+    return scalar(session, _linked(parent, tuple(sorted(values)), shape), params)
+
+
+@functools.lru_cache(maxsize=64)
+def _linked(parent: Insert, names: tuple[str, ...], shape: tuple) -> Select:
+    """The statement of insert_linked for one shape: the parent's columns, and each child's
+    statement, column of the key, columns and number of rows."""
+    t = parent.table
+    head = parent.values({k: bindparam(f"p_{k}", type_=t.c[k].type) for k in names}).cte("parent")
+    tails = []
+    for i, (child, column, columns, count) in enumerate(shape):
+        ct = child.table
+        # Cast: a SELECT's parameters (a NULL, a float) are not typed by the target column.
+        # Ordered: the ids follow the rows' order (a case's history is read by id).
+        rows = [select(literal_column(str(j)).label("n"), *(
+            cast(bindparam(f"c{i}_{j}_{k}", type_=ct.c[k].type), ct.c[k].type).label(k)
+            for k in columns)) for j in range(count)]
+        given = (rows[0] if count == 1 else union_all(*rows)).subquery(f"rows_{i}")
+        ordered = select(head.c[0], *(given.c[k] for k in columns)).order_by(given.c.n)
+        # no defaults filled in: the rows give their columns (and default binds of two tables
+        # could take the same name)
+        tails.append(insert(ct).from_select([column, *columns], ordered,
+                                            include_defaults=False).cte(f"child_{i}"))
+    return select(head.c[0]).add_cte(*tails)
 
 
 def constant_in(column: ColumnElement, values: Iterable[Any]) -> ColumnElement:

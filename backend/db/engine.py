@@ -93,10 +93,15 @@ def _spatialite_engine(u: URL, **kw: object) -> Engine:
 WRITE = "wangge_write"
 
 
-def writing(session: Session) -> None:
+def writing(session: Session, one_statement: bool = False) -> None:
     """Begin the session's next transaction as a writer (SQLite: BEGIN IMMEDIATE; PostgreSQL
-    needs nothing). A read transaction already open (the caller's token, say) is ended."""
+    needs nothing). A read transaction already open (the caller's token, say) is ended.
+    `one_statement`: the work writes with a single statement, atomic by itself (a report's
+    case with its steps and task): on PostgreSQL it and the reads before it run as a query's
+    do (`reading`), without the BEGIN and COMMIT round trips."""
     if session.get_bind().dialect.name != "sqlite":
+        if one_statement:
+            reading(session)
         return
     if session.in_transaction():
         session.commit()

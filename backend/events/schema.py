@@ -480,7 +480,7 @@ class EventsMutation:
             return ReportEventPayload(event=None, duplicate_of=None, neighbour_grids=[],
                                       errors=[UserError(field=e.field, code=e.code,
                                                         message=e.message)])
-        done, errors = mutate(info, work)
+        done, errors = mutate(info, work, one_statement=not files)
         if done is None:
             return ReportEventPayload(event=None, duplicate_of=None, neighbour_grids=[],
                                       errors=errors)

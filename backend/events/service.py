@@ -412,9 +412,9 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
     """Take a report, route it, open its case (or merge it into an open duplicate); the
     caller commits. Idempotent on clientId.
 
-    The hot path of the API, so it is six statements (route, duplicate, the agent, the
-    case, its steps, the agent's task) on the driver's cursor (backend/db/direct.py): the
-    ORM's unit of work, and then SQLAlchemy's execution layer, cost more than the queries.
+    The hot path of the API, so it is four statements (route, duplicate, the agent, and the
+    case with its steps and the agent's task) on the driver's cursor (backend/db/direct.py):
+    the ORM's unit of work, and then SQLAlchemy's execution layer, cost more than the queries.
     The case is inserted in its final state (dispatched or merged), with the steps that led
     there; a clientId already used makes the insert do nothing, and the first answer is
     read back."""
@@ -457,22 +457,22 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
         v.update(status="DISPATCHED", assignee_id=agent_id, dispatched_at=now)
         steps.append(_step("DISPATCH", "REPORTED", "DISPATCHED", None, now, note,
                            data={"assignee": agent_id, "department": cat.department_id}))
-    # On the driver's cursor (backend/db/direct.py): no ORM or SQLAlchemy layer per statement
-    event_id = direct.scalar(session, _insert_event_statement(spatial.dialect_of(session)), v)
+    task = ([tasks.task_values("EVENT", None, v["assignee_id"], v["resolution_due_at"], now,
+                               v["township_id"], r.lon, r.lat, None)]
+            if v["assignee_id"] is not None else [])
+    # The case, its steps and the agent's task together (one statement on PostgreSQL), on the
+    # driver's cursor (backend/db/direct.py): no ORM or SQLAlchemy layer per statement
+    event_id = direct.insert_linked(
+        session, _insert_event_statement(spatial.dialect_of(session)), v,
+        [(_INSERT_STEPS, "event_id", steps), (tasks.INSERT_TASK, "subject_id", task)])
     if event_id is None:  # this clientId was used before (perhaps by a retry meanwhile)
         replayed = _replay(session, inp)
         if replayed is None:  # pragma: no cover - the conflict was on another key
             raise Conflict("the report could not be stored; send it again", "clientId")
         return replayed
-    for step in steps:
-        step["event_id"] = event_id
-    direct.execute(session, _INSERT_STEPS, steps)
     # The payload's view of the case: its columns, and its coordinates as list rows carry them
     # (building an ORM object of 40 attributes for it cost more than a statement)
     e = SimpleNamespace(id=event_id, lon=r.lon, lat=r.lat, **v)
-    if v["assignee_id"] is not None:
-        tasks.insert_task(session, "EVENT", event_id, v["assignee_id"],
-                          e.resolution_due_at, now, e.township_id, r.lon, r.lat)
     duplicate = (direct.first(session, _case_row_statement(spatial.dialect_of(session)),
                               {"id": duplicate_id})
                  if duplicate_id is not None else None)

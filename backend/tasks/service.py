@@ -21,9 +21,9 @@ from backend.tasks.models import STATUSES, Task
 NO_DUE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
-def _task_values(kind: str, subject_id: int, assignee_id: int, due_at: datetime | None,
-                 now: datetime, township_id: int | None, lon: float | None,
-                 lat: float | None, note: str | None) -> dict:
+def task_values(kind: str, subject_id: int | None, assignee_id: int, due_at: datetime | None,
+                now: datetime, township_id: int | None, lon: float | None,
+                lat: float | None, note: str | None) -> dict:
     return dict(kind=kind, subject_id=subject_id, assignee_id=assignee_id, status="OPEN",
                 due_at=due_at, created_at=now, township_id=township_id, lon=lon, lat=lat,
                 note=note, closed_at=None)
@@ -33,22 +33,13 @@ def open_task(session: Session, kind: str, subject_id: int, assignee_id: int,
               due_at: datetime | None, now: datetime, township_id: int | None,
               lon: float | None = None, lat: float | None = None, note: str | None = None
               ) -> Task:
-    task = Task(**_task_values(kind, subject_id, assignee_id, due_at, now, township_id, lon,
-                               lat, note))
+    task = Task(**task_values(kind, subject_id, assignee_id, due_at, now, township_id, lon,
+                              lat, note))
     session.add(task)
     return task
 
 
-def insert_task(session: Session, kind: str, subject_id: int, assignee_id: int,
-                due_at: datetime | None, now: datetime, township_id: int | None,
-                lon: float | None = None, lat: float | None = None, note: str | None = None
-                ) -> None:
-    """open_task for hot paths: written at once, in Core, no ORM object."""
-    direct.execute(session, _INSERT_TASK, _task_values(
-        kind, subject_id, assignee_id, due_at, now, township_id, lon, lat, note))
-
-
-_INSERT_TASK = insert(Task.__table__)
+INSERT_TASK = insert(Task.__table__)  # with task_values: for hot paths, no ORM object
 
 
 def close_tasks(session: Session, kind: str, subject_id: int, status: str, now: datetime,

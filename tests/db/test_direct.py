@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, exc, func, insert, select
 from sqlalchemy.orm import Session
 
 from backend.auth.models import User
-from backend.db import direct
+from backend.db import direct, spatial
 from backend.db.engine import make_sessionmaker
 from backend.events.models import Event
 from backend.tasks.models import Task
@@ -70,6 +70,36 @@ def test_expanding_parameters_go_through_sqlalchemy(session: Session) -> None:
     assert sorted(r.id for r in direct.rows(session, stmt, {"s": ["CLOSED", "REPORTED"]})) == \
         sorted(session.scalars(select(Event.id).where(Event.status.in_(["CLOSED",
                                                                          "REPORTED"]))))
+
+
+INSERT_TASK_NOTED = insert(Task.__table__)  # a second child statement, other columns
+
+
+def test_a_row_and_rows_that_refer_to_it_go_in_together(session: Session) -> None:
+    """One statement on PostgreSQL, one a table on SQLite; none of the children when the
+    parent's insert did nothing."""
+    d = spatial.dialect_of(session)
+    parent = spatial.insert_unless_exists(Task.__table__, "id", d).returning(Task.id)
+    uid = _user(session)
+    children = [(INSERT_TASK, "subject_id", [_task(uid, subject_id=None),
+                                             _task(uid, subject_id=None, lon=None, lat=-2.5)]),
+                (INSERT_TASK_NOTED, "subject_id", [{"kind": "EVENT", "assignee_id": uid,
+                                                    "status": "OPEN", "created_at": AT}]),
+                (INSERT_TASK, "subject_id", [])]
+    counter = StatementCounter(session.get_bind())
+    try:
+        key = direct.insert_linked(session, parent, {**_task(uid), "id": 990001}, children)
+    finally:
+        counter.close()
+    assert key == 990001
+    assert counter.n == (1 if d == "postgis" else 3)
+    rows = direct.rows(session, TASKS, {"subject": key})
+    # (PostgreSQL runs the CTEs in no set order: the ids do not follow the list)
+    assert sorted(((r.lon, r.lat, r.note, r.due_at) for r in rows), key=repr) == sorted([
+        (118.5, None, "测试", AT), (None, -2.5, "测试", AT), (None, None, None, None)], key=repr)
+    again = direct.insert_linked(session, parent, {**_task(uid), "id": 990001}, children)
+    assert again is None and len(direct.rows(session, TASKS, {"subject": key})) == 3
+    session.rollback()
 
 
 def test_a_constraint_violation_is_sqlalchemys_error(session: Session) -> None:
