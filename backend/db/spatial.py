@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Table
+from sqlalchemy.sql.selectable import CTE
 
 from backend.db.base import SRID
 
@@ -196,8 +197,8 @@ def cell_conditions(t: Table, n: int) -> list[ColumnElement]:
 GEOGRAPHY = Geography(srid=SRID)
 
 
-def distance_m(t: Table, lon: float, lat: float, d: Dialect) -> ColumnElement:
-    """Geodesic distance in metres from the geometry to the point (0 inside)."""
+def distance_m(t: Table | CTE, lon: float, lat: float, d: Dialect) -> ColumnElement:
+    """Geodesic distance in metres from the geometry (`t.c.geom`) to the point (0 inside)."""
     if d == "postgis":
         return func.ST_Distance(cast(t.c.geom, GEOGRAPHY), cast(point(lon, lat, d), GEOGRAPHY))
     return cast(func.ST_Distance(t.c.geom, point(lon, lat, d), 1), Float)
