@@ -109,8 +109,8 @@ def writing(session: Session, one_statement: bool = False) -> None:
 
 
 def reading(session: Session) -> None:
-    """Run a read-only operation's statements outside a transaction block on PostgreSQL
-    (autocommit): no BEGIN and COMMIT round trips, and psycopg keeps its prepared statements
+    """Run a read-only operation's statements (or a write of one statement, see `writing`)
+    outside a transaction block on PostgreSQL (autocommit): no BEGIN and COMMIT round trips, and psycopg keeps its prepared statements
     (it forgets them at every ROLLBACK). Under READ COMMITTED each statement of a transaction
     had its own snapshot anyway. SQLite's transactions cost no round trip: they stay."""
     if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
