@@ -110,9 +110,10 @@ def writing(session: Session, one_statement: bool = False) -> None:
 
 def reading(session: Session) -> None:
     """Run a read-only operation's statements (or a write of one statement, see `writing`)
-    outside a transaction block on PostgreSQL (autocommit): no BEGIN and COMMIT round trips, and psycopg keeps its prepared statements
-    (it forgets them at every ROLLBACK). Under READ COMMITTED each statement of a transaction
-    had its own snapshot anyway. SQLite's transactions cost no round trip: they stay."""
+    outside a transaction block on PostgreSQL (autocommit): no BEGIN and COMMIT round trips,
+    and psycopg keeps its prepared statements (it forgets them at every ROLLBACK). Under READ
+    COMMITTED each statement of a transaction had its own snapshot anyway. SQLite's
+    transactions cost no round trip: they stay."""
     if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
