@@ -36,6 +36,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
+from backend.db import spatial
+
 Params = dict[str, Any]
 
 
@@ -109,7 +111,7 @@ def insert_linked(session: Session, parent: Insert, values: Params,
     is written either. On PostgreSQL it is one statement (data-modifying CTEs): a round trip
     instead of one per table, which cost more than the inserts. SQLite's statements cost no
     round trip: there they run one after the other."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not spatial.inserts_link_in_one_statement(spatial.dialect_of(session)):
         key = scalar(session, parent, values)
         if key is not None:
             for child, column, rows in children:

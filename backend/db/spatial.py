@@ -255,6 +255,12 @@ def minutes_between(start: ColumnElement, end: ColumnElement, d: Dialect) -> Col
     return (func.julianday(end) - func.julianday(start)) * 1440.0
 
 
+def inserts_link_in_one_statement(d: Dialect) -> bool:
+    """Whether a row and rows that refer to its key can be inserted by one statement:
+    PostgreSQL has data-modifying CTEs, SQLite none (direct.insert_linked)."""
+    return d == "postgis"
+
+
 def insert_unless_exists(t: Table, key: str, d: Dialect) -> Insert:
     """INSERT that does nothing when a row with the same unique `key` exists (its RETURNING
     then returns no row): ON CONFLICT DO NOTHING on both backends."""
