@@ -6,10 +6,12 @@ along cell boundaries, and pages followed to the end."""
 
 import math
 import random
+import re
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select, text
 
 from backend.auth.service import load_caller
 from backend.db import spatial
@@ -86,3 +88,34 @@ def test_pages_by_cell_equal_the_plain_answer(session) -> None:  # type: ignore[
         assert by_cells >= 20 and plain >= 3
     else:
         assert by_cells == 0
+
+
+def test_edge_cells_are_tested_from_the_index(session) -> None:  # type: ignore[no-untyped-def]
+    """PostGIS: the cell index holds the point, so each cell's rows are tested against the box
+    without reading the table (an index-only scan; with plain index scans off, a cell index
+    without the point could only be used by reading the table)."""
+    if spatial.dialect_of(session) != "postgis":
+        pytest.skip("the cell index is PostGIS's")
+    caller = load_caller(session, 1)
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append((statement, parameters))
+
+    box = (118.3612, 36.8079, 118.3724, 36.8169)  # about 1 km
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        service.list_events(session, caller, service.EventFilter(bbox=box),
+                            datetime(2026, 6, 1, tzinfo=UTC), 50, None, 100)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    sql, params = next((s, p) for s, p in seen if "cell_0" in str(p))
+    for scan in ("seqscan", "bitmapscan", "indexscan"):  # a tiny table would be read anyway
+        session.execute(text(f"SET LOCAL enable_{scan} = off"))
+    cursor = session.connection().connection.dbapi_connection.cursor()
+    cursor.execute("EXPLAIN " + sql, params)
+    plan = "\n".join(r[0] for r in cursor.fetchall())
+    cells = len(spatial.points_in_bbox_by_cell(Event.__table__, box, "postgis")[0])
+    arms = re.findall(r"Index Only Scan (?:Backward )?using ix_events_cell", plan)
+    assert len(arms) == cells, plan

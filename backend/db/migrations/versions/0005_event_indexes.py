@@ -20,7 +20,7 @@ _SWEEP = (("ix_events_sweep_1", "resolution_due_at", 1), ("ix_events_sweep_2", "
 
 def upgrade() -> None:
     if dialect_of_bind(op.get_bind()) == "postgis":  # SpatiaLite keeps its R*Tree query
-        op.execute(cell_index_ddl(sa.table("events", sa.column("geom"))))
+        op.execute(cell_index_ddl(sa.table("events", sa.column("geom")), covering=False))
     statuses = ", ".join(f"'{s}'" for s in OPEN)
     for name, due, level in _SWEEP:
         where = sa.text(f"status IN ({statuses}) AND escalation_level < {level}")
