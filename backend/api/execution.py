@@ -38,6 +38,7 @@ from graphql import (
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types import Info
 
 
@@ -49,6 +50,23 @@ class _Leaf(NamedTuple):
 
 
 _UNPLANNED = object()
+
+
+def _coercer(leaf_type: Any) -> Callable[[Any], Any]:
+    """The leaf type's output coercion; for strawberry's enums a lookup of the member (theirs
+    compares the value with each of the enum's values in turn: most of a status's cost)."""
+    coerce = leaf_type.coerce_output_value
+    if not isinstance(leaf_type, CustomGraphQLEnumType):
+        return coerce
+    enum = leaf_type.wrapped_cls
+    names = {member: coerce(member) for member in enum}  # the names strawberry's coercion gives
+
+    def coerce_member(value: Any) -> Any:
+        if type(value) is enum:
+            return names[value]
+        return coerce(value)
+
+    return coerce_member
 
 
 def _leaf(field_def: GraphQLField) -> _Leaf | None:
@@ -79,7 +97,7 @@ def _plan(field_def: GraphQLField) -> _Leaf | None:
     if not plain or not is_leaf_type(leaf):
         return None
     name = field_def.extensions["strawberry-definition"].python_name
-    return _Leaf(name, definition, leaf.coerce_output_value,
+    return _Leaf(name, definition, _coercer(leaf),
                  not is_non_null_type(field_def.type))
 
 
@@ -184,7 +202,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 inner = get_nullable_type(inner.of_type)
             leaf = sub = None
             if is_leaf_type(inner):
-                leaf = _Leaf("", None, inner.coerce_output_value, True)  # nulls seen before
+                leaf = _Leaf("", None, _coercer(inner), True)  # nulls seen before
             elif is_object_type(inner):
                 if inner.is_type_of is not None and not _strawberry_made(inner):
                     return None

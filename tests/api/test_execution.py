@@ -52,6 +52,10 @@ class Thing:
     def shout(self, times: int = 2) -> str:
         return self.name * times
 
+    @strawberry.field
+    def hue(self) -> Colour:  # a member, its value, or a string of neither
+        return ({0: self.colour, 1: "red", 2: "green"}[self.size])  # type: ignore[return-value]
+
 
 THINGS = [Thing(name=n, note=None if k % 2 else "x", colour=Colour.RED if k % 2 else Colour.BLUE,
                 at=datetime(2026, 12, 1, k, tzinfo=UTC), size=k, broken=None,  # type: ignore[arg-type]
@@ -132,10 +136,12 @@ QUERIES = [
     "{ things { name broken } }",
     "{ things { name wrong } }",
     "{ things { name missing } }",
+    "{ things { name colour hue } }",
     "{ sturdy { name } things { broken } }",
     # objects answered by plans, and what makes them fall back
     "{ boxes(upto: 2) { name label parts { name size tags maybeTags where __typename } "
     "main { name where } must { size } thing { name colour at } } }",
+    "{ boxes(upto: 3) { name thing { colour hue } } }",
     "{ boxes(upto: 2) { b: name p: parts { n: name ...P } } } fragment P on Part { tags size }",
     "{ boxes(upto: 2) { parts { ... on Named { name } } } }",
     "{ boxes { name must { size } } }",
