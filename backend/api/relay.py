@@ -9,6 +9,8 @@ from functools import partial
 from typing import Generic, TypeVar
 
 import strawberry
+from strawberry.types import Info
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from backend.db.paging import Page
 from backend.errors import BadInput
@@ -85,3 +87,25 @@ def connection(page: Page, to_node: Callable[[object], T]) -> Connection[T]:
         ),
         _total=page.total,
     )
+
+
+def node_fields(info: Info) -> frozenset[str]:
+    """The names of the fields the query selects on a connection's nodes (`edges { node
+    { ... } }`), through fragments and whatever their directives say (a superset is safe)."""
+    names: set[str] = set()
+
+    def fields(selections: list[Selection]) -> list[SelectedField]:
+        out = []
+        for s in selections:
+            if isinstance(s, (FragmentSpread, InlineFragment)):
+                out += fields(s.selections)
+            else:
+                out.append(s)
+        return out
+
+    for connection in info.selected_fields:  # the connection's field (once per node of it)
+        for edges in fields(connection.selections):
+            for node in fields(edges.selections) if edges.name == "edges" else ():
+                if node.name == "node":
+                    names.update(f.name for f in fields(node.selections))
+    return frozenset(names)

@@ -206,10 +206,12 @@ def get_event(session: Session, caller: Caller, event_id: int) -> Event | None:
 
 
 def list_events(session: Session, caller: Caller, f: EventFilter, now: datetime,
-                first: int | None, after: str | None, max_page: int) -> Page[Event]:
-    """Newest first. The statement is built once per shape (the caller, which filters are
-    given, the cells of a box) with the filters' values bound: building it afresh for every
-    page cost more than running it."""
+                first: int | None, after: str | None, max_page: int,
+                columns: frozenset[str] | None = None) -> Page[Event]:
+    """Newest first, as rows of `columns` (names of the table's columns, and lon and lat; the
+    id always) or of all of them. The statement is built once per shape (the caller, which
+    filters are given, the cells of a box, the columns) with the filters' values bound:
+    building it afresh for every page cost more than running it."""
     if caller.is_public:
         raise Unauthenticated("log in to see events")
     d = spatial.dialect_of(session)
@@ -244,18 +246,19 @@ def list_events(session: Session, caller: Caller, f: EventFilter, now: datetime,
         values["reported_from"] = f.reported_from
     if f.reported_to is not None:
         values["reported_to"] = f.reported_to
-    stmt, partitions = _list_statement(d, caller, frozenset(values), cells, f.overdue)
+    stmt, partitions = _list_statement(d, caller, frozenset(values), cells, f.overdue, columns)
     return keyset_page(session, stmt, Event.id, first, after, max_page, lambda e: e.id,
                        descending=True, scalars=False, partitions=partitions, params=values)
 
 
 @lru_cache(maxsize=512)
 def _list_statement(d: spatial.Dialect, caller: Caller, given: frozenset[str], cells: int,
-                    overdue: bool | None) -> tuple[Select, list[ColumnElement] | None]:
+                    overdue: bool | None, columns: frozenset[str] | None
+                    ) -> tuple[Select, list[ColumnElement] | None]:
     """The list statement of a shape: `given`, the filters' parameter names; `cells`, the
     number of cells of the box (0: no box, -1: a box too large for cells)."""
     t = Event.__table__
-    stmt = _rows(d).where(_scope(caller))
+    stmt = _rows(d, columns).where(_scope(caller))
     if "statuses" in given:
         stmt = stmt.where(Event.status.in_(bindparam("statuses", expanding=True)))
     if "category_like" in given:
@@ -485,9 +488,18 @@ def _case_row_statement(d: spatial.Dialect) -> Select:
     return _rows(d).where(Event.id == bindparam("id"))
 
 
-def _rows(d: spatial.Dialect) -> Select:
-    """Cases as rows: their columns and coordinates (what Event.of and lists read)."""
-    return select(*_LIST_COLUMNS, *spatial.lon_lat(Event.__table__, d))
+def _rows(d: spatial.Dialect, columns: frozenset[str] | None = None) -> Select:
+    """Cases as rows: their columns and coordinates (what Event.of and lists read); `columns`:
+    those alone, and the id (a page of 50 with all 40 columns cost PostgreSQL and the driver
+    about twice one of the few a list usually shows)."""
+    lon_lat = spatial.lon_lat(Event.__table__, d)
+    if columns is None:
+        return select(*_LIST_COLUMNS, *lon_lat)
+    unknown = columns - {c.name for c in _LIST_COLUMNS} - {"lon", "lat"}
+    if unknown:
+        raise ValueError(f"events have no columns {sorted(unknown)}")
+    return select(*(c for c in _LIST_COLUMNS if c.name == "id" or c.name in columns),
+                  *(lon_lat if columns & {"lon", "lat"} else ()))
 
 
 _INSERT_STEPS = insert(EventTransition.__table__)
