@@ -2,13 +2,12 @@
 
 from backend.auth.loaders import user
 from backend.auth.models import Department
-from backend.db.batch import geojson_of, rows_of
+from backend.db.batch import rows_of
 from backend.events.models import Event, EventCategory
 from backend.events.service import history, media
 
 category = rows_of(EventCategory)
 department = rows_of(Department)
 event = rows_of(Event)
-location = geojson_of(Event)
 
-__all__ = ["category", "department", "event", "history", "location", "media", "user"]
+__all__ = ["category", "department", "event", "history", "media", "user"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from backend.db.base import SRID, Base
 from backend.db.types import UTCDateTime
@@ -46,6 +46,10 @@ class Event(Base):
     description: Mapped[str] = mapped_column(Text)
     address_text: Mapped[str | None] = mapped_column(String(300))
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)
+    # its coordinates, read with the row (both databases know ST_X and ST_Y): a case answers
+    # `location` without a query of its own, as list rows (which select them) do
+    lon: Mapped[float | None] = column_property(func.ST_X(geom))
+    lat: Mapped[float | None] = column_property(func.ST_Y(geom))
     # the position as the phone sent it, kept as evidence
     orig_lon: Mapped[float | None] = mapped_column(Float)
     orig_lat: Mapped[float | None] = mapped_column(Float)
