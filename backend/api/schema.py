@@ -73,8 +73,12 @@ class Pipeline(SchemaExtension):
         ec = self.execution_context
         ec.parse_options["max_tokens"] = MAX_TOKENS
         ec.validation_rules = ec.validation_rules + _LIMIT_RULES
-        yield
-        ec.context.close(commit=ec.operation_type == OperationType.QUERY)
+        done = False
+        try:
+            yield
+            done = True
+        finally:  # also when an error escapes (a syntax error, a lost database): plain close
+            ec.context.close(commit=done and ec.operation_type == OperationType.QUERY)
 
     def on_parse(self):  # type: ignore[no-untyped-def]
         ec = self.execution_context

@@ -312,9 +312,9 @@ def _list_columns(info: Info) -> frozenset[str] | None:
     """The columns a page's rows need for the fields selected on its nodes; None for all."""
     if not _READS_BY_GRAPHQL_NAME:
         convert = info.schema.config.name_converter
-        _READS_BY_GRAPHQL_NAME.update({"__typename": ()}, **{
+        _READS_BY_GRAPHQL_NAME.update({"__typename": (), **{
             convert.get_graphql_name(f): _READS[f.python_name]
-            for f in Event.__strawberry_definition__.fields if f.python_name in _READS})
+            for f in Event.__strawberry_definition__.fields if f.python_name in _READS}})
     needed: set[str] = set()
     for name in node_fields(info):
         reads = _READS_BY_GRAPHQL_NAME.get(name)

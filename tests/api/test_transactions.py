@@ -119,3 +119,23 @@ def test_work_said_to_be_one_statement_may_not_leave_orm_changes(engine: Engine)
                                            datetime.now(UTC), None), one_statement=True)
     with sessions() as session:
         assert session.scalar(select(func.count(Task.id))) == before
+
+
+def test_the_session_ends_when_an_error_escapes_the_operation(api: Api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A syntax error leaves the parse step as an exception: the request's session is still
+    closed (without COMMIT), and the answer is BAD_INPUT."""
+    from backend.api.context import Context
+
+    api.token("admin")  # logged in before: the login's own close is not counted
+    closed: list[bool] = []
+    close = Context.close
+
+    def spy(self, commit: bool = False) -> None:  # type: ignore[no-untyped-def]
+        closed.append(commit)
+        close(self, commit)
+
+    monkeypatch.setattr(Context, "close", spy)
+    assert codes(api.post("{ events(first: 1) { ")) == ["BAD_INPUT"]
+    assert closed == [False]
+    api.post(EVENTS, as_user="admin")
+    assert closed == [False, True]
