@@ -72,3 +72,13 @@ def test_a_page_selects_the_columns_its_fields_read(api: Api, engine) -> None:  
     assert "events.description" in selects[1]
     if "errors" not in unknown:  # a field not in _READS: the whole row
         assert "events.request_hash" in selects[2]
+
+
+def test_fields_through_fragments_are_read(api: Api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _cases(api)
+    q = ("{ events(first: 20) { totalCount edges { cursor node { ...F ... on Event { code "
+         "location } n: overdue } } } } fragment F on Event { status allowedActions }")
+    pruned = api.post(q, as_user="admin")
+    monkeypatch.setattr(events_schema, "_READS", {})
+    monkeypatch.setattr(events_schema, "_READS_BY_GRAPHQL_NAME", {})
+    assert "errors" not in pruned and pruned == api.post(q, as_user="admin")
