@@ -203,7 +203,7 @@ def nearest_grid(session: Session, lon: float, lat: float, max_m: float
                  ) -> tuple[GridLike, float] | None:
     """The nearest grid within max_m metres and its distance, or None."""
     row = direct.first(session, _nearest_statement(spatial.dialect_of(session)),
-                       _within_values(lon, lat, max_m))
+                       within_values(lon, lat, max_m))
     return (row, float(row.distance)) if row else None
 
 
@@ -212,19 +212,19 @@ def grids_around(session: Session, lon: float, lat: float, radius_m: float
     """In one query: the grid covering a point (lowest code on shared boundaries) and every
     grid within radius_m metres of it, by code."""
     rows = direct.rows(session, _around_statement(spatial.dialect_of(session)),
-                       _within_values(lon, lat, radius_m))
+                       within_values(lon, lat, radius_m))
     return next((r for r in rows if r.covers), None), rows
 
 
 # The statements of a point and a radius are built once per dialect, with the point, the
-# radius and its box bound (_within_values): building them cost more than running them.
+# radius and its box bound (within_values): building them cost more than running them.
 def _within(d: spatial.Dialect) -> tuple[ColumnElement, ColumnElement, ColumnElement]:
     """The bound point, and the condition: a grid within the bound radius of it."""
     lon, lat, r = (bindparam(k, type_=Float) for k in ("lon", "lat", "r"))
     return lon, lat, spatial.within_m(Grid.__table__, lon, lat, r, d, spatial.bound_box())
 
 
-def _within_values(lon: float, lat: float, radius_m: float) -> dict[str, float]:
+def within_values(lon: float, lat: float, radius_m: float) -> dict[str, float]:
     return {"lon": lon, "lat": lat, "r": radius_m, **spatial.box_values(lon, lat, radius_m)}
 
 
@@ -238,9 +238,15 @@ def _nearest_statement(d: spatial.Dialect) -> Select:
 
 @cache
 def _around_statement(d: spatial.Dialect) -> Select:
+    return around_select(d).order_by(Grid.code)
+
+
+def around_select(d: spatial.Dialect) -> Select:
+    """grids_around's rows, unordered (for statements that take them in): GRID_COLUMNS and
+    `covers`, with the parameters of within_values."""
     lon, lat, within = _within(d)
     covers = spatial.covers_point(Grid.__table__, lon, lat, d)
-    return (select(*GRID_COLUMNS, covers.label("covers")).where(within).order_by(Grid.code))
+    return select(*GRID_COLUMNS, covers.label("covers")).where(within)
 
 
 def covering_township(session: Session, lon: float, lat: float) -> int | None:

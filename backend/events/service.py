@@ -18,11 +18,14 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     event,
     func,
     insert,
+    null,
     or_,
     select,
+    true,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, defer
@@ -322,12 +325,17 @@ class Routing:
     township_id: int | None = None
     snap_distance_m: float | None = None
     neighbours: list[str] = field(default_factory=list)
+    agent_id: int | None = None  # the grid's least-loaded agent, for a self-handleable category
+    duplicate_id: int | None = None  # an open duplicate nearby, when looked for
 
 
-def route(session: Session, caller: Caller, inp: ReportInput) -> Routing:
+def route(session: Session, caller: Caller, inp: ReportInput, cat: CategorySettings,
+          now: datetime) -> Routing:
     """Where a report lands: its covering grid; else the nearest grid within 500 m; else the
     township (or district) queue; an address alone is geocoded against the household
-    register, and an unmatched one waits unlocated in the township queue."""
+    register, and an unmatched one waits unlocated in the township queue. With the grid come
+    its agent, for a self-handleable category, and an open duplicate of the report unless it
+    is acknowledged: for a covering grid, all in the statement that finds the grids."""
     geocoded = False
     if inp.position is not None:
         lon, lat = inp.position.wgs84("location")
@@ -339,16 +347,45 @@ def route(session: Session, caller: Caller, inp: ReportInput) -> Routing:
             return Routing("UNLOCATED", township_id=township)
         (lon, lat), geocoded = found, True
     radius = max(BOUNDARY_M, (inp.position.accuracy_m or 0) if inp.position else 0)
-    grid, near = areas.grids_around(session, lon, lat, radius)
+    duplicates = (not inp.acknowledge_duplicate and cat.duplicate_radius_m > 0
+                  and cat.duplicate_window_h > 0)
+    values = areas.within_values(lon, lat, radius)
+    if duplicates:
+        values.update(_duplicate_values(cat, lon, lat, now))
+    rows = direct.rows(session, _surroundings_statement(spatial.dialect_of(session), duplicates,
+                                                        cat.self_handleable), values)
+    duplicate_id = rows[0].duplicate_id  # every row has it; a point near no grid has one row
+    near = [g for g in rows if g.id is not None]
+    grid = next((g for g in near if g.covers), None)
     if grid is not None:
         neighbours = [g.code for g in near if g.code != grid.code]
-        return Routing("GRID", lon, lat, geocoded, grid, grid.township_id, None, neighbours)
-    near = areas.nearest_grid(session, lon, lat, SNAP_M)
-    if near is not None:
-        grid, distance = near
-        return Routing("SNAPPED", lon, lat, geocoded, grid, grid.township_id, distance)
+        return Routing("GRID", lon, lat, geocoded, grid, grid.township_id, None, neighbours,
+                       grid.agent_id, duplicate_id)
+    snapped = areas.nearest_grid(session, lon, lat, SNAP_M)
+    if snapped is not None:
+        grid, distance = snapped
+        agent = tasks.least_loaded_agent(session, grid.id) if cat.self_handleable else None
+        return Routing("SNAPPED", lon, lat, geocoded, grid, grid.township_id, distance,
+                       agent_id=agent, duplicate_id=duplicate_id)
     return Routing("UNROUTED", lon, lat, geocoded,
-                   township_id=areas.covering_township(session, lon, lat))
+                   township_id=areas.covering_township(session, lon, lat),
+                   duplicate_id=duplicate_id)
+
+
+@cache
+def _surroundings_statement(d: spatial.Dialect, duplicates: bool, agent: bool) -> Select:
+    """The grids within the bound radius of the point (areas.around_select), each with the
+    least-loaded agent of the covering one when `agent`, and the nearest open duplicate when
+    `duplicates` (the same on every row, and on the one row of a point near no grid): one
+    round trip, where three cost the driver and PostgreSQL more than the lookups."""
+    g = areas.around_select(d).subquery("g")
+    dup = (_duplicate_statement(d).scalar_subquery() if duplicates
+           else null()).label("duplicate_id")
+    anchor = select(dup).subquery("anchor")
+    agent_id = (case((g.c.covers, tasks.least_loaded_select(g.c.id).scalar_subquery()))
+                if agent else null()).label("agent_id")
+    return (select(anchor.c.duplicate_id, *g.c, agent_id)
+            .select_from(anchor.outerjoin(g, true())).order_by(g.c.code))
 
 
 def _check_report(caller: Caller, inp: ReportInput) -> None:
@@ -381,16 +418,11 @@ def _replay(session: Session, inp: ReportInput) -> Reported | None:
     return Reported(e, dup, replayed=True)
 
 
-def find_duplicate_id(session: Session, cat: CategorySettings, lon: float, lat: float,
-                      now: datetime) -> int | None:
-    """An open event of the same category within its radius and window, nearest first."""
-    if cat.duplicate_radius_m <= 0 or cat.duplicate_window_h <= 0:
-        return None
+def _duplicate_values(cat: CategorySettings, lon: float, lat: float, now: datetime
+                      ) -> dict[str, object]:
     r = cat.duplicate_radius_m
-    return direct.scalar(
-        session, _duplicate_statement(spatial.dialect_of(session)),
-        {"cat": cat.id, "since": now - timedelta(hours=cat.duplicate_window_h), "lon": lon,
-         "lat": lat, "r": r, **spatial.box_values(lon, lat, r)})
+    return {"cat": cat.id, "since": now - timedelta(hours=cat.duplicate_window_h),
+            "dup_r": r, **spatial.box_values(lon, lat, r, "dup")}
 
 
 @cache
@@ -400,10 +432,11 @@ def _duplicate_statement(d: spatial.Dialect) -> Select:
     # CTE): left to itself, PostgreSQL's generic plan ANDed the box with the thousands of open
     # events of a busy category (ix_events_category_status), 3.5 ms instead of 0.1. The box
     # and the point are hidden from the planner, so that it keeps one plan (generic_value).
+    # An open event of the same category within its radius and window, nearest first.
     t = Event.__table__
-    lon, lat, r = (bindparam(k, type_=Float) for k in ("lon", "lat", "r"))
+    lon, lat, r = (bindparam(k, type_=Float) for k in ("lon", "lat", "dup_r"))
     near = (select(t.c.id, t.c.geom, t.c.category_id, t.c.status, t.c.reported_at)
-            .where(spatial.near_box(t, spatial.bound_box(), d, generic=True))
+            .where(spatial.near_box(t, spatial.bound_box("dup"), d, generic=True))
             .cte("near").prefix_with("MATERIALIZED"))
     distance = spatial.distance_m(near, lon, lat, d, generic=True)
     return (select(near.c.id)
@@ -425,12 +458,10 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
     read back."""
     _check_report(caller, inp)
     cat = category_by_code(session, inp.category_code)
-    r = route(session, caller, inp)
+    r = route(session, caller, inp, cat, now)
     cal = calendar(session)
     p = inp.position
-    duplicate_id = None
-    if r.lon is not None and not inp.acknowledge_duplicate:
-        duplicate_id = find_duplicate_id(session, cat, r.lon, r.lat, now)
+    duplicate_id = r.duplicate_id
     v = dict(
         client_id=inp.client_id, request_hash=inp.request_hash(), source=inp.source,
         category_id=cat.id, description=inp.description, address_text=inp.address_text,
@@ -457,7 +488,7 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
         v["status"] = "MERGED"
         steps.append(_step("MERGE", "REPORTED", "MERGED", None, now,
                            f"merged into event {duplicate_id}", data={"into": duplicate_id}))
-    elif (dispatch := _auto_dispatch(session, r, cat)) is not None:
+    elif (dispatch := _auto_dispatch(r, cat)) is not None:
         agent_id, note = dispatch
         v.update(status="DISPATCHED", assignee_id=agent_id, dispatched_at=now)
         steps.append(_step("DISPATCH", "REPORTED", "DISPATCHED", None, now, note,
@@ -521,8 +552,7 @@ def _step(action: str, before: str | None, after: str, actor_id: int | None, now
             "data": json.dumps(data, ensure_ascii=False) if data else None}
 
 
-def _auto_dispatch(session: Session, r: Routing, cat: CategorySettings
-                   ) -> tuple[int | None, str] | None:
+def _auto_dispatch(r: Routing, cat: CategorySettings) -> tuple[int | None, str] | None:
     """(agent, note) of a new case: the grid's least-loaded agent when the category is
     self-handleable, else the department's queue (no agent). None: unlocated cases, and
     self-handleable ones with no grid or agent, wait in the township (or district) queue
@@ -530,8 +560,7 @@ def _auto_dispatch(session: Session, r: Routing, cat: CategorySettings
     if r.routing == "UNLOCATED":
         return None
     if cat.self_handleable:
-        agent = tasks.least_loaded_agent(session, r.grid.id) if r.grid else None
-        return (agent, "routed to the grid's agent") if agent is not None else None
+        return (r.agent_id, "routed to the grid's agent") if r.agent_id is not None else None
     if cat.department_id is not None:
         return None, "routed to the department"
     return None

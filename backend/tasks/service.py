@@ -9,6 +9,7 @@ from functools import cache
 
 from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from backend.areas.models import GridAgent
 from backend.auth.models import User
@@ -61,12 +62,17 @@ def least_loaded_agent(session: Session, grid_id: int) -> int | None:
 @cache
 def _least_loaded_statement() -> Select:
     # Built once: every report asks it, and composing it cost more than running it.
+    return least_loaded_select(bindparam("grid"))
+
+
+def least_loaded_select(grid_id: ColumnElement) -> Select:
+    """least_loaded_agent of the grid `grid_id` (a parameter, or a column to correlate)."""
     agents, t = GridAgent.__table__, Task.__table__
     # count(*): an index-only scan of ix_tasks_inbox can answer it (count(id) reads the rows)
     load = (select(func.count()).select_from(t)
             .where(t.c.assignee_id == agents.c.user_id, t.c.status == "OPEN")
             .correlate(agents).scalar_subquery())
-    return (select(agents.c.user_id).where(agents.c.grid_id == bindparam("grid"))
+    return (select(agents.c.user_id).where(agents.c.grid_id == grid_id)
             .order_by(load, agents.c.user_id).limit(1))
 
 

@@ -1,4 +1,4 @@
-"""PostGIS: the duplicate check keeps one plan.
+"""PostGIS: the duplicate check (in the statement that routes a report) keeps one plan.
 
 A custom plan that sees the radius's small box expects a few rows, the generic plan a default
 share of the table; left so, PostgreSQL planned the check afresh on most calls, and planning
@@ -10,22 +10,26 @@ a custom plan sees neither box nor point, and costs what the generic plan does."
 import json
 import random
 import re
+import uuid
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from sqlalchemy import event, text
 
+from backend.auth.service import load_caller
 from backend.db import spatial
 from backend.events import service
 from backend.events.models import Event
 from backend.events.service import category_by_code
+from backend.positions import Position
 
 
 def test_duplicate_check_is_planned_once(session) -> None:  # type: ignore[no-untyped-def]
     if spatial.dialect_of(session) != "postgis":
         pytest.skip("SQLite plans every statement")
     rng = random.Random(7)
+    caller = load_caller(session, 1)
     cat = category_by_code(session, "0101")
     assert cat.duplicate_radius_m > 0 and cat.duplicate_window_h > 0
     now = datetime(2026, 6, 1, 2, tzinfo=UTC)
@@ -39,9 +43,11 @@ def test_duplicate_check_is_planned_once(session) -> None:  # type: ignore[no-un
     engine = session.get_bind()
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        for _ in range(25):  # psycopg prepares a statement at its fifth run
-            service.find_duplicate_id(session, cat, rng.uniform(118.2, 118.45),
-                                      rng.uniform(36.76, 36.92), now)
+        for k in range(25):  # psycopg prepares a statement at its fifth run
+            service.report(session, caller, service.ReportInput(
+                client_id=str(uuid.UUID(int=rng.getrandbits(128))), category_code="0101",
+                description=f"plan test {k}", source="APP",
+                position=Position(rng.uniform(118.2, 118.45), rng.uniform(36.76, 36.92))), now)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     name, generic, custom = session.execute(text(
@@ -63,10 +69,26 @@ def test_duplicate_check_is_planned_once(session) -> None:  # type: ignore[no-un
                        f"({', '.join(['%s'] * len(values))})", values)
         plans[mode] = cursor.fetchone()[0][0]["Plan"]
     cursor.execute("SET LOCAL plan_cache_mode = auto")
-    custom_plan = json.dumps(plans["force_custom_plan"])
-    assert "0103000020E6" not in custom_plan and "0101000020E6" not in custom_plan, custom_plan
+    for node in _duplicate_nodes(plans["force_custom_plan"]):
+        seen_by_planner = json.dumps({k: v for k, v in node.items() if k != "Plans"})
+        assert "0103000020E6" not in seen_by_planner, node  # a polygon: the box
+        assert "0101000020E6" not in seen_by_planner, node  # a point
     custom_cost = plans["force_custom_plan"]["Total Cost"]
     assert abs(plans["force_generic_plan"]["Total Cost"] - custom_cost) <= 0.01 * custom_cost
+
+
+def _duplicate_nodes(plan: dict) -> list[dict]:
+    """The plan's nodes that read events for the duplicate check: the scan of events, the
+    scan of its candidates (CTE near), and the nearest-first sort."""
+    found, stack = [], [plan]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.get("Plans", []))
+        if (node.get("Relation Name") == "events" or node.get("CTE Name") == "near"
+                or any("near.geom" in k for k in node.get("Sort Key", []))):
+            found.append(node)
+    assert len(found) == 3, plan
+    return found
 
 
 def _placeholders(statement: str) -> list[str]:

@@ -9,7 +9,7 @@ from shapely.geometry import shape
 from fixtures import small
 from geo.crs import CRS, from_wgs84
 from geo.locate import GridLocator
-from tests.conftest import Api, codes
+from tests.conftest import Api, StatementCounter, codes
 from tests.events.helpers import REPORT, categories, pick, report, report_input
 
 # 东关一网格 (agent's grid), well inside
@@ -190,3 +190,30 @@ def test_public_reports_as_citizen_only(api: Api) -> None:
 
 def test_unused_client_ids_are_uuids() -> None:
     assert uuid.UUID(report_input("0101")["clientId"])
+
+
+REPORT_ONLY = """mutation($i: ReportEventInput!) { reportEvent(input: $i) {
+  event { id status } errors { code } } }"""
+
+
+def test_a_report_is_routed_in_one_statement(api: Api, engine) -> None:  # type: ignore[no-untyped-def]
+    """The grids around the point, the covering grid's agent and an open duplicate come in one
+    statement; the case with its steps and task is one more on PostgreSQL (one per table on
+    SQLite, where statements cost no round trip); a merged case's payload reads its duplicate.
+    (The payload here is the load client's: other fields have their own loaders.)"""
+    cat = pick(api, self_handleable=True)
+    report(api, "agent", cat["code"], *INSIDE, acknowledgeDuplicate=True)  # warm the caches
+    counter = StatementCounter(engine)
+    try:
+        counts = {}
+        for ack in (True, False):
+            counter.n = 0
+            r = api.post(REPORT_ONLY, {"i": report_input(cat["code"], *INSIDE,
+                                                       acknowledgeDuplicate=ack)},
+                         as_user="agent")["data"]["reportEvent"]
+            counts[r["event"]["status"]] = counter.n
+    finally:
+        counter.close()
+    pg = engine.dialect.name == "postgresql"
+    # SQLite: BEGIN IMMEDIATE, the routing, the case, its steps, and the task or the duplicate
+    assert counts == ({"DISPATCHED": 2, "MERGED": 3} if pg else {"DISPATCHED": 5, "MERGED": 5})
