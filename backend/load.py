@@ -24,6 +24,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from backend.agents.models import AgentPosition
 from backend.areas.models import KEY_GROUPS, District, Grid, GridAgent, Household, Township, Village
 from backend.areas.service import address_key
 from backend.auth.models import User, UserRole, UserTownship
@@ -115,7 +116,7 @@ def delete_district(session: Session, code: str, usernames: list[str]) -> None:
         session.execute(delete(Village).where(Village.township_id.in_(tids)))
         session.execute(delete(Township).where(Township.district_id == d))
         session.execute(delete(District).where(District.id == d))
-    for model in (GridAgent, UserTownship, UserRole):
+    for model in (GridAgent, UserTownship, UserRole, AgentPosition):
         session.execute(delete(model).where(model.user_id.in_(user_ids)))
     session.execute(delete(User).where(User.id.in_(user_ids)))
 

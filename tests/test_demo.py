@@ -21,3 +21,11 @@ def test_demo_agent_has_an_inbox_and_grids(demo_api: Api) -> None:
     assert r["me"]["grids"][0]["code"] == "370305001001001"
     assert r["me"]["grids"][0]["householdCount"] > 100
     assert r["myTasks"]["totalCount"] >= 0
+
+
+def test_demo_agents_have_positions(demo_api: Api) -> None:
+    q = """{ nearestAgents(point: {lon: 118.305, lat: 36.8225}, limit: 3, onDutyOnly: false) {
+      agent { username grids { code } } distanceM } }"""
+    found = demo_api.post(q, as_user="admin")["data"]["nearestAgents"]
+    assert len(found) == 3 and all(a["agent"]["grids"] for a in found)
+    assert [a["distanceM"] for a in found] == sorted(a["distanceM"] for a in found)

@@ -12,6 +12,7 @@ from strawberry.schema.schema import validate_document
 from strawberry.tools import merge_types
 from strawberry.types.graphql import OperationType
 
+from backend.agents import schema as agents
 from backend.api import arguments
 from backend.api.context import Info
 from backend.api.execution import Executor
@@ -109,11 +110,12 @@ class WangSchema(strawberry.Schema):
 
 Query = merge_types("Query", (NodeQuery, auth.AuthQuery, areas.AreasQuery,
                               areas_admin.AreasAdminQuery, events.EventsQuery, tasks.TasksQuery,
-                              services.ServicesQuery, inspections.InspectionsQuery))
+                              services.ServicesQuery, inspections.InspectionsQuery,
+                              agents.AgentsQuery))
 Mutation = merge_types("Mutation", (auth.AuthMutation, areas_admin.AreasAdminMutation,
                                     events.EventsMutation, events.EventsAdminMutation,
                                     tasks.TasksMutation, services.ServicesMutation,
-                                    inspections.InspectionsMutation))
+                                    inspections.InspectionsMutation, agents.AgentsMutation))
 
 arguments.install()
 schema = WangSchema(

@@ -81,7 +81,8 @@ def _index_prefilter(t: Table, b: tuple[Number, Number, Number, Number], d: Dial
     hits = select(rtree.c.pkid).where(
         rtree.c.xmin <= x1, rtree.c.xmax >= x0, rtree.c.ymin <= y1, rtree.c.ymax >= y0
     )
-    return t.c.id.in_(hits)
+    (key,) = t.primary_key.columns  # an INTEGER PRIMARY KEY: SQLite's rowid, the R*Tree's pkid
+    return key.in_(hits)
 
 
 def near_box(t: Table, b: tuple[Number, Number, Number, Number], d: Dialect, *,
@@ -289,6 +290,17 @@ def insert_unless_exists(t: Table, key: str, d: Dialect) -> Insert:
 
     ins = postgresql.insert(t) if d == "postgis" else sqlite.insert(t)
     return ins.on_conflict_do_nothing(index_elements=[t.c[key]])
+
+
+def upsert(t: Table, key: str, d: Dialect) -> Insert:
+    """INSERT that replaces the other columns of the row with the same unique `key`: ON
+    CONFLICT DO UPDATE on both backends."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    ins = postgresql.insert(t) if d == "postgis" else sqlite.insert(t)
+    return ins.on_conflict_do_update(
+        index_elements=[t.c[key]],
+        set_={c.name: ins.excluded[c.name] for c in t.c if c.name != key})
 
 
 def append_only_ddl(table_name: str, d: Dialect) -> list[str]:
