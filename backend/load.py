@@ -30,6 +30,7 @@ from backend.areas.service import address_key
 from backend.auth.models import User, UserRole, UserTownship
 from backend.auth.service import add_user, hash_password
 from backend.errors import BadInput, Conflict
+from backend.sync.models import SyncOp
 from geo.coding import check_code
 from geo.errors import GeoError
 from geo.locate import GridLocator
@@ -116,7 +117,7 @@ def delete_district(session: Session, code: str, usernames: list[str]) -> None:
         session.execute(delete(Village).where(Village.township_id.in_(tids)))
         session.execute(delete(Township).where(Township.district_id == d))
         session.execute(delete(District).where(District.id == d))
-    for model in (GridAgent, UserTownship, UserRole, AgentPosition):
+    for model in (GridAgent, UserTownship, UserRole, AgentPosition, SyncOp):
         session.execute(delete(model).where(model.user_id.in_(user_ids)))
     session.execute(delete(User).where(User.id.in_(user_ids)))
 

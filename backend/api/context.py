@@ -35,6 +35,12 @@ class Context:
             self._caller = caller_from_token(self.session, self.token, self.settings.secret)
         return self._caller
 
+    def fresh(self) -> Context:
+        """The same caller with a session of its own: for an operation run inside another
+        (syncBatch), which commits or rolls back by itself."""
+        return Context(session=Session(self.session.get_bind(), expire_on_commit=False),
+                       settings=self.settings, token=self.token, _caller=self._caller)
+
     def now(self) -> datetime:
         """The request's time, in UTC (as stored), from the injectable clock."""
         return self.settings.clock().astimezone(UTC)

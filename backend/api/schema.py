@@ -26,6 +26,7 @@ from backend.errors import AppError, NotFound
 from backend.events import schema as events
 from backend.inspections import schema as inspections
 from backend.services import schema as services
+from backend.sync import schema as sync
 from backend.tasks import schema as tasks
 
 NODE_RESOLVERS = {**areas.NODES, **auth.NODES, **events.NODES, **services.NODES,
@@ -115,7 +116,8 @@ Query = merge_types("Query", (NodeQuery, auth.AuthQuery, areas.AreasQuery,
 Mutation = merge_types("Mutation", (auth.AuthMutation, areas_admin.AreasAdminMutation,
                                     events.EventsMutation, events.EventsAdminMutation,
                                     tasks.TasksMutation, services.ServicesMutation,
-                                    inspections.InspectionsMutation, agents.AgentsMutation))
+                                    inspections.InspectionsMutation, agents.AgentsMutation,
+                                    sync.SyncMutation))
 
 arguments.install()
 schema = WangSchema(
