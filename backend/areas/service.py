@@ -207,15 +207,6 @@ def nearest_grid(session: Session, lon: float, lat: float, max_m: float
     return (row, float(row.distance)) if row else None
 
 
-def grids_around(session: Session, lon: float, lat: float, radius_m: float
-                 ) -> tuple[GridLike | None, list[GridLike]]:
-    """In one query: the grid covering a point (lowest code on shared boundaries) and every
-    grid within radius_m metres of it, by code."""
-    rows = direct.rows(session, _around_statement(spatial.dialect_of(session)),
-                       within_values(lon, lat, radius_m))
-    return next((r for r in rows if r.covers), None), rows
-
-
 # The statements of a point and a radius are built once per dialect, with the point, the
 # radius and its box bound (within_values): building them cost more than running them.
 def _within(d: spatial.Dialect) -> tuple[ColumnElement, ColumnElement, ColumnElement]:
@@ -236,14 +227,10 @@ def _nearest_statement(d: spatial.Dialect) -> Select:
             .order_by(dist, Grid.code).limit(1))
 
 
-@cache
-def _around_statement(d: spatial.Dialect) -> Select:
-    return around_select(d).order_by(Grid.code)
-
-
 def around_select(d: spatial.Dialect) -> Select:
-    """grids_around's rows, unordered (for statements that take them in): GRID_COLUMNS and
-    `covers`, with the parameters of within_values."""
+    """Every grid within the bound radius of the point (GRID_COLUMNS), and whether it covers
+    the point (`covers`; on shared boundaries several do: the lowest code is the point's), for
+    statements that take them in (a report's routing); the parameters of within_values."""
     lon, lat, within = _within(d)
     covers = spatial.covers_point(Grid.__table__, lon, lat, d)
     return select(*GRID_COLUMNS, covers.label("covers")).where(within)

@@ -427,12 +427,12 @@ def _duplicate_values(cat: CategorySettings, lon: float, lat: float, now: dateti
 
 @cache
 def _duplicate_statement(d: spatial.Dialect) -> Select:
+    """An open event of the same category within its radius and window, nearest first."""
     # Built once per dialect: composing it cost more than running it. The candidates are the
     # few rows in the radius's box, taken through the spatial index first (a materialized
     # CTE): left to itself, PostgreSQL's generic plan ANDed the box with the thousands of open
     # events of a busy category (ix_events_category_status), 3.5 ms instead of 0.1. The box
     # and the point are hidden from the planner, so that it keeps one plan (generic_value).
-    # An open event of the same category within its radius and window, nearest first.
     t = Event.__table__
     lon, lat, r = (bindparam(k, type_=Float) for k in ("lon", "lat", "dup_r"))
     near = (select(t.c.id, t.c.geom, t.c.category_id, t.c.status, t.c.reported_at)
@@ -450,8 +450,9 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
     """Take a report, route it, open its case (or merge it into an open duplicate); the
     caller commits. Idempotent on clientId.
 
-    The hot path of the API, so it is four statements (route, duplicate, the agent, and the
-    case with its steps and the agent's task) on the driver's cursor (backend/db/direct.py):
+    The hot path of the API, so it is two statements (the grids around the point with the
+    agent and an open duplicate, see `route`; the case with its steps and the agent's task)
+    on the driver's cursor (backend/db/direct.py):
     the ORM's unit of work, and then SQLAlchemy's execution layer, cost more than the queries.
     The case is inserted in its final state (dispatched or merged), with the steps that led
     there; a clientId already used makes the insert do nothing, and the first answer is

@@ -61,7 +61,7 @@ def least_loaded_agent(session: Session, grid_id: int) -> int | None:
 
 @cache
 def _least_loaded_statement() -> Select:
-    # Built once: every report asks it, and composing it cost more than running it.
+    # Built once: composing it cost more than running it.
     return least_loaded_select(bindparam("grid"))
 
 
