@@ -95,3 +95,15 @@ def test_bad_operations_get_codes(api: Api) -> None:
     assert codes(api.post(SYNC, {"ops": ops[:1]})) == ["UNAUTHENTICATED"]
     unknown = api.post(SYNC, {"ops": [{**ops[0], "operation": "DROP_TABLE"}]}, as_user="agent")
     assert codes(unknown) == ["BAD_INPUT"]
+
+
+def test_every_operation_is_a_valid_mutation_of_the_schema() -> None:
+    """Each operation's document validates against the schema (a misspelt field would only
+    show when a phone first queued that operation)."""
+    from graphql import parse, validate
+
+    from backend.api.schema import schema
+    from backend.sync.schema import DOCUMENTS
+
+    for name, (document, _) in DOCUMENTS.items():
+        assert validate(schema._schema, parse(document)) == [], name
