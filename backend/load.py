@@ -29,6 +29,7 @@ from backend.areas.models import KEY_GROUPS, District, Grid, GridAgent, Househol
 from backend.areas.service import address_key
 from backend.auth.models import User, UserRole, UserTownship
 from backend.auth.service import add_user, hash_password
+from backend.db import spatial
 from backend.errors import BadInput, Conflict
 from backend.sync.models import SyncOp
 from geo.coding import check_code
@@ -222,7 +223,7 @@ def load_document(session: Session, doc: dict, progress: Progress | None = None)
                 "address_key": address_key(hh.address[i]),
                 "size": sizes[i], "head_name": hh.head_name[i], "id_number": hh.id_number[i],
                 "phone": hh.phone[i], **{k: flags[k][i] for k in KEY_GROUPS},
-                "geom": f"SRID=4326;POINT({lons[i]!r} {lats[i]!r})",
+                "geom": spatial.point_ewkt(lons[i], lats[i]),
             })
         session.execute(insert(Household), rows)
         tick("households", start + len(rows), len(lons))

@@ -33,7 +33,7 @@ def ping(session: Session, caller: Caller, position: Position, now: datetime) ->
     if not caller.roles & FIELD_ROLES:
         raise Forbidden("only agents and inspectors report their position")
     lon, lat = position.wgs84("position")
-    values = dict(user_id=caller.user_id, geom=f"SRID=4326;POINT({lon!r} {lat!r})", lon=lon,
+    values = dict(user_id=caller.user_id, geom=spatial.point_ewkt(lon, lat), lon=lon,
                   lat=lat, orig_lon=position.lon, orig_lat=position.lat,
                   orig_crs=position.crs.value, accuracy_m=position.accuracy_m,
                   mocked=bool(position.mocked), at=now)

@@ -14,6 +14,7 @@ from strawberry.types import Info as _Info
 
 from backend.auth.service import Caller, caller_from_token
 from backend.config import Settings
+from backend.db.engine import make_sessionmaker
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -35,11 +36,15 @@ class Context:
             self._caller = caller_from_token(self.session, self.token, self.settings.secret)
         return self._caller
 
+    def new_session(self) -> Session:
+        """Another session on the request's engine, configured as every session is."""
+        return make_sessionmaker(self.session.get_bind())()
+
     def fresh(self) -> Context:
         """The same caller with a session of its own: for an operation run inside another
         (syncBatch), which commits or rolls back by itself."""
-        return Context(session=Session(self.session.get_bind(), expire_on_commit=False),
-                       settings=self.settings, token=self.token, _caller=self._caller)
+        return Context(session=self.new_session(), settings=self.settings, token=self.token,
+                       _caller=self._caller)
 
     def now(self) -> datetime:
         """The request's time, in UTC (as stored), from the injectable clock."""

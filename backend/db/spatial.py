@@ -57,6 +57,11 @@ def point(lon: Number, lat: Number, d: Dialect) -> ColumnElement:
     return func.MakePoint(lon, lat, SRID)
 
 
+def point_ewkt(lon: float, lat: float) -> str:
+    """A point as the value of a geometry column (EWKT, WGS-84): both backends take it."""
+    return f"SRID={SRID};POINT({lon!r} {lat!r})"
+
+
 def expand_bbox(lon: float, lat: float, radius_m: float) -> BBox:
     """A lon/lat box that surely contains every point within radius_m of (lon, lat)."""
     dlat = radius_m / 110_000.0 * 1.01  # a degree of latitude is at least 110.57 km

@@ -466,7 +466,7 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
     v = dict(
         client_id=inp.client_id, request_hash=inp.request_hash(), source=inp.source,
         category_id=cat.id, description=inp.description, address_text=inp.address_text,
-        geom=f"SRID=4326;POINT({r.lon!r} {r.lat!r})" if r.lon is not None else None,
+        geom=spatial.point_ewkt(r.lon, r.lat) if r.lon is not None else None,
         orig_lon=p.lon if p else None, orig_lat=p.lat if p else None,
         orig_crs=p.crs.value if p else None, accuracy_m=p.accuracy_m if p else None,
         mocked=p.mocked if p else None, routing=r.routing, geocoded=r.geocoded,

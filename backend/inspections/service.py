@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, defer
 from backend.areas import service as areas
 from backend.auth.models import Department, User, UserRole, UserTownship
 from backend.auth.service import Caller
+from backend.db import spatial
 from backend.db.batch import rows_by_key
 from backend.db.engine import add_once
 from backend.db.paging import Page, keyset_page
@@ -119,7 +120,7 @@ def add_target(session: Session, code: str, name: str, category: str, risk: str,
     grid = areas.covering_grid(session, lon, lat)
     township_id = grid.township_id if grid else areas.covering_township(session, lon, lat)
     t = InspectionTarget(code=code, name=name, category=category, risk=risk, address=address,
-                         geom=f"SRID=4326;POINT({lon!r} {lat!r})", lon=lon, lat=lat,
+                         geom=spatial.point_ewkt(lon, lat), lon=lon, lat=lat,
                          grid_id=grid.id if grid else None, township_id=township_id)
     session.add(t)
     return t

@@ -13,7 +13,6 @@ from uuid import UUID
 
 import strawberry
 from graphql import OperationDefinitionNode, parse
-from sqlalchemy.orm import Session
 from strawberry.scalars import JSON
 
 from backend.api.context import Context, Info
@@ -103,7 +102,7 @@ async def _run(c: Context, op: SyncOpInput) -> SyncOpResult:
     try:
         arguments = _arguments(op, name)
         digest = service.request_hash(name, arguments)
-        with Session(c.session.get_bind(), expire_on_commit=False) as session:
+        with c.new_session() as session:
             first = service.replayed(session, c.caller, str(op.client_id), name, digest)
         if first is not None:
             return dataclasses.replace(result, ok=True, id=first["id"], replayed=True)
@@ -119,7 +118,7 @@ async def _run(c: Context, op: SyncOpInput) -> SyncOpResult:
     if errors or answer is None:
         return dataclasses.replace(result, errors=errors)
     changed = answer["o"]["id"] if isinstance(answer, dict) and answer.get("o") else None
-    with Session(c.session.get_bind(), expire_on_commit=False) as session:
+    with c.new_session() as session:
         writing(session, one_statement=True)
         service.keep(session, c.caller, str(op.client_id), name, digest, {"id": changed},
                      op.at, c.now())
