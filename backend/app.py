@@ -15,31 +15,67 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from backend.api.context import Context
+from backend.api.context import Context, LiveContext
 from backend.api.errors import with_codes
 from backend.api.schema import schema
 from backend.config import Settings, load_settings
 from backend.db.engine import make_engine, make_sessionmaker, sweep_in_batches
+from backend.errors import AppError
+from backend.live import Hub
 from backend.services import jobs as services_jobs
 
 log = logging.getLogger("wangge")
 
 
+class _TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go in text frames (clients such as graphql-ws refuse
+    binary ones); encode_json gives bytes, for HTTP."""
+
+    async def send_json(self, message):  # type: ignore[no-untyped-def,override]
+        try:
+            await self.ws.send_text(self.view.encode_json_string(message))
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLApp(GraphQL):
+    websocket_adapter_class = _TextFrames  # type: ignore[assignment]
+
     def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
+        # subscriptions: graphql-transport-ws only (API.md), not the legacy graphql-ws
+        super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True,
+                         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+                         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS)
         self.sessions = sessions
         self.settings = settings
+        self.hub = Hub(sessions, settings.live_poll_s)
 
     async def get_context(self, request, response) -> Context:  # type: ignore[override]
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+        if request.scope["type"] == "websocket":
+            return LiveContext(self.sessions, self.settings, token, self.hub)
         return Context(session=self.sessions(), settings=self.settings, token=token)
+
+    async def on_ws_connect(self, context: LiveContext):  # type: ignore[override]
+        """connection_init: a token that does not verify closes the socket (4403) with its
+        code; no token is the public, whose subscriptions answer UNAUTHENTICATED."""
+        context.use_connection_params()
+        try:
+            context.caller  # noqa: B018 (decoded now, and kept for the connection)
+        except AppError as e:
+            raise ConnectionRejectionError({"code": e.code, "message": e.message}) from None
+        finally:
+            context.end_task()
 
     def encode_json(self, data: object) -> bytes:
         # A few times faster than json for a page of 50 nodes. Bodies are still read by json:
@@ -48,6 +84,9 @@ class GraphQLApp(GraphQL):
 
     async def process_result(self, request, result):  # type: ignore[no-untyped-def,override]
         return await super().process_result(request, with_codes(result))
+
+
+MAX_SUBSCRIPTIONS = 20  # operations at once on one websocket
 
 
 class BodyLimit:
@@ -131,6 +170,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app = Starlette(
         routes=[Route("/graphql", graphql, methods=["GET", "POST"]),
+                WebSocketRoute("/graphql", graphql),
                 Route("/healthz", healthz),
                 Mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False))],
         lifespan=lifespan if settings.sweep_interval_s > 0 else None)

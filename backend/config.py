@@ -22,6 +22,7 @@ class Settings:
     max_page: int = 100
     media_dir: Path = Path("var/media")
     sweep_interval_s: float = 60.0
+    live_poll_s: float = 1.0  # how often subscriptions look for changes (their latency)
     geofence_m: float = 100.0  # a visit farther from the household is flagged (rural GPS)
     reminder_days: int = 30  # a reminder this many days before a qualification expires
     # injectable so tests control time (deadlines, escalation, overdue)
@@ -54,4 +55,5 @@ def load_settings() -> Settings:
         media_dir=Path(os.environ.get("WANGGE_MEDIA_DIR", var_dir() / "media")),
         geofence_m=float(os.environ.get("WANGGE_GEOFENCE_M", 100.0)),
         reminder_days=int(os.environ.get("WANGGE_REMINDER_DAYS", 30)),
+        live_poll_s=float(os.environ.get("WANGGE_LIVE_POLL_S", 1.0)),
     )

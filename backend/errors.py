@@ -34,3 +34,8 @@ class Unauthenticated(AppError):
 
 class Forbidden(AppError):
     code = "FORBIDDEN"
+
+
+class Behind(AppError):
+    """A subscriber that did not keep up with the changes; it subscribes again."""
+    code = "BEHIND"

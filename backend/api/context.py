@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,3 +75,68 @@ class Context:
 
 
 Info = _Info[Context, None]
+
+
+class LiveContext(Context):
+    """A websocket's context (subscriptions). It lives as long as the connection, whose
+    operations run side by side as asyncio tasks: each task reads through a session and
+    loaders of its own, ended after each result is sent (`end_task`), so that no database
+    connection is held while a subscription waits and no loader answers from an earlier
+    result."""
+
+    def __init__(self, sessions: Callable[[], Session], settings: Settings, token: str | None,
+                 hub: Any) -> None:
+        self._sessions = sessions
+        self._tasks: dict[Any, tuple[Session, dict]] = {}
+        self.hub = hub  # backend.api.live.Hub
+        self.connection_params: dict | None = None  # graphql-transport-ws connection_init
+        super().__init__(session=None, settings=settings, token=token)  # type: ignore[arg-type]
+
+    def _mine(self) -> tuple[Session, dict]:
+        task = asyncio.current_task()
+        if task not in self._tasks:
+            self._tasks[task] = (self._sessions(), {})
+        return self._tasks[task]
+
+    @property  # type: ignore[override]
+    def session(self) -> Session:
+        return self._mine()[0]
+
+    @session.setter
+    def session(self, _: Session) -> None:  # Context.__init__'s; sessions are per task here
+        pass
+
+    @property  # type: ignore[override]
+    def _loaders(self) -> dict:
+        return self._mine()[1]
+
+    @_loaders.setter
+    def _loaders(self, _: dict) -> None:
+        pass
+
+    def new_session(self) -> Session:
+        return self._sessions()
+
+    def close(self, commit: bool = False) -> None:
+        self.end_task(commit)
+
+    def end_task(self, commit: bool = True) -> None:
+        """End the current task's session (a read's transaction with COMMIT) and loaders."""
+        mine = self._tasks.pop(asyncio.current_task(), None)
+        if mine is not None:
+            Context(session=mine[0], settings=self.settings, token=None).close(commit)
+
+    def use_connection_params(self) -> None:
+        """The token of connection_init's payload (`{"authorization": "Bearer ..."}`, as
+        browsers cannot set a websocket's headers), else the handshake's header."""
+        params = self.connection_params or {}
+        auth = str(params.get("authorization") or params.get("Authorization") or "")
+        if auth[:7].lower() == "bearer ":
+            self.token = auth[7:].strip() or None
+        self._caller = None
+
+    def recheck_caller(self) -> Caller:
+        """The caller again, from the token: a subscription outlives neither its token's
+        expiry nor its user."""
+        self._caller = None
+        return self.caller

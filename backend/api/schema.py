@@ -14,7 +14,8 @@ from strawberry.types.graphql import OperationType
 
 from backend.agents import schema as agents
 from backend.api import arguments
-from backend.api.context import Info
+from backend.api.context import Info, LiveContext
+from backend.api.errors import with_codes
 from backend.api.execution import Executor
 from backend.api.relay import Node, from_global_id
 from backend.api.scalars import SCALARS
@@ -98,6 +99,15 @@ class Pipeline(SchemaExtension):
             reading(self.execution_context.context.session)
         yield
 
+    def on_stream_result(self, result):  # type: ignore[no-untyped-def]
+        # a websocket's results (HTTP's get their codes in GraphQLApp.process_result)
+        if getattr(result, "errors", None):
+            with_codes(result)
+        yield
+        context = self.execution_context.context
+        if isinstance(context, LiveContext):  # sent: what the next result reads is read anew
+            context.end_task()
+
 
 class WangSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
@@ -119,10 +129,13 @@ Mutation = merge_types("Mutation", (auth.AuthMutation, areas_admin.AreasAdminMut
                                     inspections.InspectionsMutation, agents.AgentsMutation,
                                     sync.SyncMutation))
 
+Subscription = merge_types("Subscription", (tasks.TasksSubscription, events.EventsSubscription))
+
 arguments.install()
 schema = WangSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[areas.Township, areas.Village, areas.Grid, areas.Household, auth.User, events.Event,
            tasks.Task, areas.Resident, services.ServiceRequest, services.Visit,
            services.Reminder, inspections.InspectionTarget, inspections.InspectionPlan,

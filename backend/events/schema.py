@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from enum import Enum
 from operator import attrgetter
@@ -577,6 +578,26 @@ class CategoryChanges:
 class CategoryPayload:
     category: EventCategory | None
     errors: list[UserError]
+
+
+@strawberry.type
+class EventsSubscription:
+    @strawberry.subscription(description="Each case the caller sees, as it is after each "
+                                         "change (reported, a step, rerouted, escalated, "
+                                         "evaluated), from now on; of one township if given "
+                                         "(websocket).")
+    async def event_changed(self, info: Info, township_id: strawberry.ID | None = None,
+                            ) -> AsyncGenerator[Event, None]:
+        c = info.context
+        township = pk_of(township_id, "Township", "townshipId")
+        caller = c.caller
+        service.check_follow(c.session, caller, township)
+        c.end_task()  # no connection held while waiting
+        async with c.hub.subscribe(service.CHANGES) as changes:
+            async for e in changes:
+                if service.follows(caller, e, township):
+                    caller = c.recheck_caller()
+                    yield Event.of(e)
 
 
 @strawberry.type

@@ -32,11 +32,11 @@ from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.elements import ColumnElement
 
 from backend.areas import service as areas
-from backend.areas.models import Grid
+from backend.areas.models import Grid, Township
 from backend.auth.models import Department, User
 from backend.auth.service import Caller, case_scope, sees_case
 from backend.db import direct, spatial
-from backend.db.batch import geojson_by_ids, rows_by_key
+from backend.db.batch import geojson_by_ids, rows_by_key, rows_of
 from backend.db.paging import Page, keyset_page
 from backend.errors import (
     BadInput,
@@ -55,6 +55,7 @@ from backend.events.models import (
     EventTransition,
 )
 from backend.events.workflow import EVENTS, OPEN
+from backend.live import Feed
 from backend.positions import Position, check_radius
 from backend.tasks import service as tasks
 from backend.worktime import WorkCalendar, deadline
@@ -744,6 +745,30 @@ def evaluate(session: Session, caller: Caller, event_id: int, rating: str,
         if e.assignee_id is not None:
             _open_task(session, e, e.assignee_id, now)
     return e
+
+
+# --- changes (the eventChanged subscription) ---------------------------------------------
+
+# Every change of a case writes a row of its history, so the history's new rows are the
+# changes; a subscriber gets each changed case once per poll, as it is then.
+CHANGES = Feed("events", EventTransition.id, EventTransition.event_id, rows_of(Event))
+
+
+def check_follow(session: Session, caller: Caller, township_id: int | None) -> None:
+    """Whether the caller may follow changes (of one township, when given)."""
+    if caller.is_public:
+        raise Unauthenticated("log in to follow events")
+    if township_id is not None:
+        if session.get(Township, township_id) is None:
+            raise NotFound(f"no township {township_id}", "townshipId")
+        if not caller.sees_township(township_id):
+            raise Forbidden("this township is outside your jurisdiction", "townshipId")
+
+
+def follows(caller: Caller, e: Event | None, township_id: int | None) -> bool:
+    """Whether a changed case goes to a follower: one they see, of their township if given."""
+    return (e is not None and (township_id is None or e.township_id == township_id)
+            and sees(caller, e))
 
 
 # --- administration ---------------------------------------------------------------------

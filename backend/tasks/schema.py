@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -93,3 +94,19 @@ class TasksMutation:
             c.session, c.caller, pk_of(id, "Task", "id"),
             pk_of(assignee_id, "User", "assigneeId"), reason, c.now()))
         return TaskPayload(task=Task.of(t) if t else None, errors=errors)
+
+
+@strawberry.type
+class TasksSubscription:
+    @strawberry.subscription(description="The caller's new tasks, from now on: each one "
+                                         "assigned or reassigned to them (websocket).")
+    async def task_assigned(self, info: Info) -> AsyncGenerator[Task, None]:
+        c = info.context
+        caller = c.caller
+        service.check_follow(caller)
+        c.end_task()  # no connection held while waiting
+        async with c.hub.subscribe(service.NEW_TASKS) as new:
+            async for t in new:
+                if service.assigned_to(caller, t):
+                    c.recheck_caller()
+                    yield Task.of(t)

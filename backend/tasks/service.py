@@ -15,8 +15,10 @@ from backend.areas.models import GridAgent
 from backend.auth.models import User
 from backend.auth.service import Caller
 from backend.db import direct
+from backend.db.batch import rows_of
 from backend.db.paging import Page, keyset_page
 from backend.errors import BadInput, Forbidden, InvalidTransition, NotFound, Unauthenticated
+from backend.live import Feed
 from backend.tasks.models import STATUSES, Task
 
 NO_DUE = datetime(9999, 1, 1, tzinfo=UTC)
@@ -127,3 +129,17 @@ def assign_task(session: Session, caller: Caller, task_id: int, assignee_id: int
                                              Task.subject_id == task.subject_id,
                                              Task.status == "OPEN")
                           .order_by(Task.id.desc()).limit(1))
+
+
+# The taskAssigned subscription: an assignment, or a reassignment, is a new row.
+NEW_TASKS = Feed("tasks", Task.id, Task.id, rows_of(Task))
+
+
+def check_follow(caller: Caller) -> None:
+    if caller.is_public:
+        raise Unauthenticated("log in to follow your tasks")
+
+
+def assigned_to(caller: Caller, t: Task | None) -> bool:
+    """A new task goes to its assignee while it is still open."""
+    return t is not None and t.assignee_id == caller.user_id and t.status == "OPEN"

@@ -1,0 +1,197 @@
+"""The poller behind subscriptions (backend/live.py), in process, on the test database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime
+
+import jwt
+import pytest
+from sqlalchemy import Engine, Insert, func, insert, select, text
+from starlette.testclient import TestClient
+
+from backend import live
+from backend.app import create_app
+from backend.config import Settings
+from backend.db.engine import make_sessionmaker
+from backend.errors import Behind
+from backend.events.models import EventTransition
+from backend.events.service import CHANGES
+from tests.conftest import CLOCK, SECRET, Api
+from tests.events.helpers import report
+
+POLL_S = 0.02
+
+
+def step(event_id: int, **given: int) -> Insert:
+    return insert(EventTransition.__table__).values(
+        event_id=event_id, action="NOTE", from_status="DISPATCHED", to_status="DISPATCHED",
+        at=datetime.now(UTC), **given)
+
+
+def write_step(engine: Engine, step_id: int, event_id: int) -> None:
+    """A history row with a chosen id, as if handed out earlier and committed later."""
+    with engine.begin() as c:
+        c.execute(step(event_id, id=step_id))
+        if c.dialect.name == "postgresql":  # the ids given by hand are not the sequence's
+            c.execute(text("SELECT setval(pg_get_serial_sequence('event_transitions', 'id'), "
+                           "(SELECT max(id) FROM event_transitions))"))
+
+
+def newest_step(engine: Engine) -> int:
+    with engine.connect() as c:
+        return c.scalar(select(func.max(EventTransition.id))) or 0
+
+
+def new_events(api: Api, n: int) -> list[int]:
+    from backend.api.relay import from_global_id
+
+    out = []
+    for i in range(n):
+        e = report(api, "agent", "0101", 118.3051 + i * 0.001, 36.8205, acknowledgeDuplicate=True)
+        out.append(from_global_id(e["event"]["id"])[1])
+    return out
+
+
+async def next_of(items, timeout: float = 5.0):  # type: ignore[no-untyped-def]
+    return await asyncio.wait_for(anext(items), timeout)
+
+
+def test_a_row_committed_after_a_later_one_is_still_delivered(api: Api, engine: Engine) -> None:
+    first, second = new_events(api, 2)
+    top = newest_step(engine)
+
+    async def go() -> None:
+        hub = live.Hub(make_sessionmaker(engine), POLL_S)
+        async with hub.subscribe(CHANGES) as items:
+            write_step(engine, top + 2, first)  # top + 1 is still "in flight"
+            assert (await next_of(items)).id == first
+            write_step(engine, top + 1, second)  # committed late: read again as a gap
+            assert (await next_of(items)).id == second
+            with pytest.raises(TimeoutError):  # and only once
+                await next_of(items, 0.3)
+
+    asyncio.run(go())
+
+
+def test_a_transaction_that_commits_after_a_later_one_is_not_missed(api: Api,
+                                                                   engine: Engine) -> None:
+    """The real thing on PostgreSQL: two writers, the first to take an id commits last.
+    (SQLite cannot get there: a writer holds the database until it commits.)"""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    first, second = new_events(api, 2)
+
+    async def go() -> None:
+        hub = live.Hub(make_sessionmaker(engine), POLL_S)
+        async with hub.subscribe(CHANGES) as items:
+            with engine.connect() as slow:
+                slow.execute(step(first))  # takes the next id, not committed yet
+                with engine.begin() as quick:
+                    quick.execute(step(second))
+                assert (await next_of(items)).id == second
+                slow.commit()
+            assert (await next_of(items)).id == first
+
+    asyncio.run(go())
+
+
+def test_a_gap_is_given_up_after_a_while(api: Api, engine: Engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    first, second = new_events(api, 2)
+    top = newest_step(engine)
+    monkeypatch.setattr(live, "GAP_S", 0.0)
+
+    async def go() -> None:
+        hub = live.Hub(make_sessionmaker(engine), POLL_S)
+        async with hub.subscribe(CHANGES) as items:
+            write_step(engine, top + 2, first)
+            assert (await next_of(items)).id == first
+            await asyncio.sleep(5 * POLL_S)  # the gap expired: a rolled-back insert, say
+            write_step(engine, top + 1, second)
+            with pytest.raises(TimeoutError):
+                await next_of(items, 0.3)
+
+    asyncio.run(go())
+
+
+def test_changes_of_one_case_in_one_poll_come_once(api: Api, engine: Engine) -> None:
+    (event,) = new_events(api, 1)
+    top = newest_step(engine)
+
+    async def go() -> None:
+        hub = live.Hub(make_sessionmaker(engine), 0.3)
+        async with hub.subscribe(CHANGES) as items:
+            write_step(engine, top + 1, event)
+            write_step(engine, top + 2, event)
+            assert (await next_of(items)).id == event
+            with pytest.raises(TimeoutError):
+                await next_of(items, 0.6)
+
+    asyncio.run(go())
+
+
+def test_a_subscriber_that_falls_behind_is_told(api: Api, engine: Engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    events = new_events(api, 4)
+    top = newest_step(engine)
+    monkeypatch.setattr(live, "QUEUE", 2)
+
+    async def go() -> None:
+        hub = live.Hub(make_sessionmaker(engine), POLL_S)
+        async with hub.subscribe(CHANGES) as items:
+            for n, e in enumerate(events):
+                write_step(engine, top + 1 + n, e)
+            await asyncio.sleep(10 * POLL_S)  # not reading meanwhile
+            with pytest.raises(Behind):
+                for _ in range(3):
+                    await next_of(items)
+
+    asyncio.run(go())
+
+
+@pytest.fixture
+def live_client(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+    s = Settings(database_url=settings.database_url, secret=SECRET, clock=CLOCK,
+                 sweep_interval_s=0, live_poll_s=POLL_S)
+    with TestClient(create_app(s, engine)) as c:
+        yield c
+
+
+def test_no_connection_is_held_while_a_subscription_waits(live_client: TestClient,
+                                                          api: Api, engine: Engine) -> None:
+    pool = engine.pool
+    token = api.token("dispatcher")
+    with live_client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { eventChanged { id status township { code } } }"}})
+        time.sleep(10 * POLL_S)
+        assert pool.checkedout() == 0
+        e = report(api, "agent", "0101", 118.3089, 36.8261, acknowledgeDuplicate=True)
+        m = ws.receive_json()
+        assert m["payload"]["data"]["eventChanged"]["id"] == e["event"]["id"]
+        time.sleep(10 * POLL_S)
+        assert pool.checkedout() == 0  # the result's session was ended once it was sent
+
+
+def test_a_subscription_ends_when_its_token_expires(live_client: TestClient, api: Api) -> None:
+    me = api.post("{ me { id } }", as_user="agent")["data"]["me"]["id"]
+    from backend.api.relay import from_global_id
+
+    now = int(time.time())
+    token = jwt.encode({"sub": str(from_global_id(me)[1]), "iat": now, "exp": now + 2}, SECRET,
+                       "HS256")
+    with live_client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe",
+                      "payload": {"query": "subscription { eventChanged { id } }"}})
+        e = report(api, "agent", "0101", 118.3011, 36.8161, acknowledgeDuplicate=True)
+        assert ws.receive_json()["payload"]["data"]["eventChanged"]["id"] == e["event"]["id"]
+        time.sleep(max(0.0, now + 2.1 - time.time()))
+        report(api, "agent", "0101", 118.3021, 36.8171, acknowledgeDuplicate=True)
+        m = ws.receive_json()
+        assert m["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", json.dumps(m)
+        assert ws.receive_json() == {"id": "1", "type": "complete"}
