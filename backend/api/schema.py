@@ -126,7 +126,8 @@ Query = merge_types("Query", (NodeQuery, auth.AuthQuery, areas.AreasQuery,
 Mutation = merge_types("Mutation", (auth.AuthMutation, areas_admin.AreasAdminMutation,
                                     events.EventsMutation, events.EventsAdminMutation,
                                     tasks.TasksMutation, services.ServicesMutation,
-                                    inspections.InspectionsMutation, agents.AgentsMutation,
+                                    inspections.InspectionsMutation,
+                                    inspections.InspectionsAdminMutation, agents.AgentsMutation,
                                     sync.SyncMutation))
 
 Subscription = merge_types("Subscription", (tasks.TasksSubscription, events.EventsSubscription))

@@ -20,8 +20,10 @@ from backend.worktime import TZ
 
 if TYPE_CHECKING:
     from backend.areas.schema import Township
+    from backend.auth.schema import User
 
 TownshipType = Annotated["Township", strawberry.lazy("backend.areas.schema")]
+UserType = Annotated["User", strawberry.lazy("backend.auth.schema")]
 
 TargetCategory = strawberry.enum(Enum("TargetCategory", {c: c for c in models.CATEGORIES}))
 RiskLevel = strawberry.enum(Enum("RiskLevel", {r: r for r in models.RISKS}),
@@ -29,6 +31,7 @@ RiskLevel = strawberry.enum(Enum("RiskLevel", {r: r for r in models.RISKS}),
 InspectionMode = strawberry.enum(Enum("InspectionMode", {m: m for m in service.MODES}))
 InspectionResult = strawberry.enum(Enum("InspectionResult", {r: r for r in service.RESULTS}))
 EvidenceKind = strawberry.enum(Enum("EvidenceKind", {k: k for k in service.EVIDENCE_KINDS}))
+DeviceKind = strawberry.enum(Enum("DeviceKind", {k: k for k in models.DEVICE_KINDS}))
 
 
 def _point(lon: float, lat: float) -> dict:
@@ -40,6 +43,11 @@ class Device:
     code: str
     kind: str
     location: GeoJSON
+    active: bool = strawberry.field(description="false: retired, its key is refused")
+
+    @classmethod
+    def of(cls, d: models.TargetDevice) -> Device:
+        return cls(code=d.code, kind=d.kind, location=_point(d.lon, d.lat), active=d.active)
 
 
 @strawberry.type(description="An entry of a target's credit record (信用记录).")
@@ -87,7 +95,7 @@ class InspectionTarget(Node):
     @strawberry.field
     async def devices(self, info: Info) -> list[Device]:
         rows = await info.context.loader(loaders.devices_by_target).load(self.row.id)
-        return [Device(code=d.code, kind=d.kind, location=_point(d.lon, d.lat)) for d in rows]
+        return [Device.of(d) for d in rows]
 
     @strawberry.field
     async def credit_records(self, info: Info) -> list[CreditRecord]:
@@ -492,6 +500,92 @@ class InspectionsMutation:
             event=Event.of(done.event),
             duplicate_of=Event.of(done.duplicate_of) if done.duplicate_of else None,
             neighbour_grids=done.neighbours, errors=[])
+
+
+@strawberry.input(description="An entry of the register of targets (随机抽查对象名录库).")
+class InspectionTargetInput:
+    code: str = strawberry.field(description="unique, e.g. the unified social credit code")
+    name: str
+    category: TargetCategory
+    risk_level: RiskLevel
+    location: PointInput
+    address: str | None = None
+
+
+@strawberry.type
+class InspectionTargetPayload:
+    target: InspectionTarget | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class DevicePayload:
+    device: Device | None
+    key: str | None = strawberry.field(description="The device's key, answered this once "
+                                                   "(only its SHA-256 is kept): configure the "
+                                                   "device with it.")
+    errors: list[UserError]
+
+
+@strawberry.type
+class InspectorPayload:
+    user: UserType | None
+    code: str | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class InspectionsAdminMutation:
+    @strawberry.mutation(description="Admins: register a target, placed in its grid and "
+                                      "township by its location.")
+    def add_inspection_target(self, info: Info, input: InspectionTargetInput
+                              ) -> InspectionTargetPayload:
+        c = info.context
+        t, errors = mutate(info, lambda: service.register_target(
+            c.session, c.caller, input.code, input.name, input.category.value,
+            input.risk_level.value, input.location.to_position(), input.address))
+        return InspectionTargetPayload(target=InspectionTarget.of(t) if t else None,
+                                       errors=errors)
+
+    @strawberry.mutation(description="Admins: a camera or sensor at a target; its key is in "
+                                      "the answer, once.")
+    def add_target_device(self, info: Info, target_id: strawberry.ID, code: str,
+                          kind: DeviceKind) -> DevicePayload:
+        c = info.context
+        done, errors = mutate(info, lambda: service.register_device(
+            c.session, c.caller, pk_of(target_id, "InspectionTarget", "targetId"), code,
+            kind.value))
+        if done is None:
+            return DevicePayload(device=None, key=None, errors=errors)
+        return DevicePayload(device=Device.of(done[0]), key=done[1], errors=[])
+
+    @strawberry.mutation(description="Admins: retire a device (lost, replaced, its key "
+                                      "leaked) or bring it back.")
+    def set_device_active(self, info: Info, code: str, active: bool) -> DevicePayload:
+        c = info.context
+        d, errors = mutate(info, lambda: service.set_device_active(c.session, c.caller, code,
+                                                                   active))
+        return DevicePayload(device=Device.of(d) if d else None, key=None, errors=errors)
+
+    @strawberry.mutation(description="Admins: enter an INSPECTOR user in the register of "
+                                      "inspectors with their public code (执法证号), or change "
+                                      "it.")
+    def set_inspector_code(self, info: Info, user_id: strawberry.ID, code: str
+                           ) -> InspectorPayload:
+        from backend.auth.schema import User
+        from backend.auth.service import visible_user
+
+        c = info.context
+
+        def work():  # type: ignore[no-untyped-def]
+            ins = service.register_inspector(c.session, c.caller, pk_of(user_id, "User",
+                                                                         "userId"), code)
+            return visible_user(c.session, c.caller, ins.user_id), ins.code
+
+        done, errors = mutate(info, work)
+        if done is None:
+            return InspectorPayload(user=None, code=None, errors=errors)
+        return InspectorPayload(user=User.of(done[0]), code=done[1], errors=[])
 
 
 def _target_node(info: Info, pk: int) -> InspectionTarget | None:

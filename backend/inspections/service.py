@@ -143,6 +143,85 @@ def add_device(session: Session, target: InspectionTarget, code: str, kind: str,
     return d, key
 
 
+# --- the registers (名录库), kept by admins through the API ------------------------------
+
+def _registrar(caller: Caller) -> None:
+    if caller.is_public:
+        raise Unauthenticated("log in to keep the registers")
+    if "ADMIN" not in caller.roles:
+        # the registers are the population of every random draw: who may change them is few
+        raise Forbidden("only admins keep the registers of targets, devices and inspectors")
+
+
+def _text(value: str | None, field: str, most: int, required: bool = True) -> str | None:
+    if value is not None:
+        value = value.strip() or None
+    if (value is None and required) or (value is not None and len(value) > most):
+        raise BadInput(f"{field} is 1 to {most} characters", field)
+    return value
+
+
+def register_target(session: Session, caller: Caller, code: str, name: str, category: str,
+                    risk: str, position: Position, address: str | None) -> InspectionTarget:
+    """A new entry of the register of targets (随机抽查对象名录库), placed in its grid and
+    township by its position."""
+    _registrar(caller)
+    code = _text(code, "code", 32)  # type: ignore[assignment]
+    name = _text(name, "name", 200)  # type: ignore[assignment]
+    address = _text(address, "address", 300, required=False)
+    lon, lat = position.wgs84("location")
+    if session.scalar(select(InspectionTarget.id).where(InspectionTarget.code == code)):
+        raise Conflict(f"a target with code {code} is registered already", "code")
+    t = add_target(session, code, name, category, risk, lon, lat, address)
+    session.flush()
+    return t
+
+
+def register_device(session: Session, caller: Caller, target_id: int, code: str, kind: str
+                    ) -> tuple[TargetDevice, str]:
+    """A camera or sensor at a target; its key is answered this once."""
+    _registrar(caller)
+    code = _text(code, "code", 40)  # type: ignore[assignment]
+    target = session.get(InspectionTarget, target_id, options=[defer(InspectionTarget.geom)])
+    if target is None:
+        raise NotFound(f"no inspection target {target_id}", "targetId")
+    if session.scalar(select(TargetDevice.id).where(TargetDevice.code == code)):
+        raise Conflict(f"a device with code {code} is registered already", "code")
+    d, key = add_device(session, target, code, kind)
+    session.flush()
+    return d, key
+
+
+def set_device_active(session: Session, caller: Caller, code: str, active: bool
+                      ) -> TargetDevice:
+    """Retire a device (lost, replaced, its key leaked): its key is refused from then on."""
+    _registrar(caller)
+    d = session.scalar(select(TargetDevice).where(TargetDevice.code == code))
+    if d is None:
+        raise NotFound(f"no device {code}", "code")
+    d.active = active
+    session.flush()
+    return d
+
+
+def register_inspector(session: Session, caller: Caller, user_id: int, code: str) -> Inspector:
+    """Enter an INSPECTOR user in the register of inspectors (执法检查人员名录库) with their
+    public code (执法证号), or give them a new code."""
+    _registrar(caller)
+    code = _text(code, "code", 32)  # type: ignore[assignment]
+    if session.get(User, user_id) is None:
+        raise NotFound(f"no user {user_id}", "userId")
+    holder = session.scalar(select(Inspector).where(Inspector.code == code))
+    if holder is not None and holder.user_id != user_id:
+        raise Conflict(f"code {code} is another inspector's", "code")
+    current = session.get(Inspector, user_id)
+    if current is not None:
+        current.code = code
+        session.flush()
+        return current
+    return add_inspector(session, user_id, code)
+
+
 # --- seeing targets ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
