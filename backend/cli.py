@@ -85,9 +85,9 @@ def load(
         if district_exists(session, code) and if_absent:
             console.print(f"district {code} is already loaded")
         else:
-            if replace:
-                delete_district(session, code, [u["username"] for u in doc.get("users", [])])
             try:
+                if replace:
+                    delete_district(session, code, [u["username"] for u in doc.get("users", [])])
                 report = load_document(session, doc)
             except AppError as e:
                 session.rollback()

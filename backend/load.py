@@ -22,15 +22,26 @@ import shapely
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.agents.models import AgentPosition
-from backend.areas.models import KEY_GROUPS, District, Grid, GridAgent, Household, Township, Village
+from backend.areas.models import (
+    KEY_GROUPS,
+    District,
+    Grid,
+    GridAgent,
+    Household,
+    Resident,
+    Township,
+    Village,
+)
 from backend.areas.service import address_key
 from backend.auth.models import User, UserRole, UserTownship
 from backend.auth.service import add_user, hash_password
 from backend.db import spatial
 from backend.errors import BadInput, Conflict
+from backend.services.models import Qualification
 from backend.sync.models import SyncOp
 from geo.coding import check_code
 from geo.errors import GeoError
@@ -105,22 +116,35 @@ def district_exists(session: Session, code: str) -> bool:
 
 
 def delete_district(session: Session, code: str, usernames: list[str]) -> None:
-    """Remove a district's areas, households, assignments and the named users."""
+    """Remove a district's areas, households and residents, assignments and the named users.
+    Refused (CONFLICT, nothing deleted) once the district is in use: a case, a service, an
+    inspection target or any other record that refers to its areas or users is kept, so the
+    database's own foreign keys say when."""
     d = session.scalar(select(District.id).where(District.code == code))
     user_ids = list(session.scalars(select(User.id).where(User.username.in_(usernames))))
-    if d is not None:
-        tids = select(Township.id).where(Township.district_id == d).scalar_subquery()
-        gids = select(Grid.id).where(Grid.township_id.in_(tids)).scalar_subquery()
-        session.execute(delete(Household).where(Household.township_id.in_(tids)))
-        session.execute(delete(GridAgent).where(GridAgent.grid_id.in_(gids)))
-        session.execute(delete(UserTownship).where(UserTownship.township_id.in_(tids)))
-        session.execute(delete(Grid).where(Grid.township_id.in_(tids)))
-        session.execute(delete(Village).where(Village.township_id.in_(tids)))
-        session.execute(delete(Township).where(Township.district_id == d))
-        session.execute(delete(District).where(District.id == d))
-    for model in (GridAgent, UserTownship, UserRole, AgentPosition, SyncOp):
-        session.execute(delete(model).where(model.user_id.in_(user_ids)))
-    session.execute(delete(User).where(User.id.in_(user_ids)))
+    try:
+        with session.begin_nested():
+            if d is not None:
+                tids = select(Township.id).where(Township.district_id == d).scalar_subquery()
+                gids = select(Grid.id).where(Grid.township_id.in_(tids)).scalar_subquery()
+                rids = (select(Resident.id).join(Household, Household.id == Resident.household_id)
+                        .where(Household.township_id.in_(tids)).scalar_subquery())
+                session.execute(delete(Qualification).where(Qualification.resident_id.in_(rids)))
+                session.execute(delete(Resident).where(Resident.id.in_(rids)))
+                session.execute(delete(Household).where(Household.township_id.in_(tids)))
+                session.execute(delete(GridAgent).where(GridAgent.grid_id.in_(gids)))
+                session.execute(delete(UserTownship).where(UserTownship.township_id.in_(tids)))
+                session.execute(delete(Grid).where(Grid.township_id.in_(tids)))
+                session.execute(delete(Village).where(Village.township_id.in_(tids)))
+                session.execute(delete(Township).where(Township.district_id == d))
+                session.execute(delete(District).where(District.id == d))
+            for model in (GridAgent, UserTownship, UserRole, AgentPosition, SyncOp):
+                session.execute(delete(model).where(model.user_id.in_(user_ids)))
+            session.execute(delete(User).where(User.id.in_(user_ids)))
+    except IntegrityError:
+        raise Conflict(f"district {code} is in use (cases, services or inspections refer to "
+                       "its areas or users): --replace only replaces a district not used yet; "
+                       "load into a fresh database instead", "district") from None
 
 
 def load_document(session: Session, doc: dict, progress: Progress | None = None) -> LoadReport:

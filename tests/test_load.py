@@ -101,3 +101,51 @@ def test_cli_user_add_and_login(database_url: str, api) -> None:  # type: ignore
                      "{ user { roles grids { code } } } }")
     assert login["data"]["login"]["user"] == {"roles": ["AGENT"],
                                               "grids": [{"code": "370305101002001"}]}
+
+
+def test_replace_removes_an_unused_district_with_its_residents(session: Session) -> None:
+    from datetime import date
+
+    from backend.areas.models import Resident
+    from backend.load import delete_district
+    from backend.services.models import Qualification, ServiceItem
+
+    doc = other_district()
+    load_document(session, doc)
+    h = session.scalar(select(Household).join(Township, Township.id == Household.township_id)
+                       .where(Township.code.like("370306%")).limit(1))
+    r = Resident(household_id=h.id, grid_id=h.grid_id, township_id=h.township_id, name="王秀英",
+                 id_number="370306194001011234")
+    session.add(r)
+    session.flush()
+    item = session.scalar(select(ServiceItem.id).limit(1))
+    session.add(Qualification(resident_id=r.id, item_id=item, expires_on=date(2027, 1, 1)))
+    session.flush()
+    delete_district(session, "370306", [u["username"] for u in doc["users"]])
+    assert session.scalar(select(func.count()).select_from(Resident)
+                          .where(Resident.id == r.id)) == 0
+    assert session.scalar(select(District.id).where(District.code == "370306")) is None
+    load_document(session, doc)  # and it loads again
+    session.rollback()
+
+
+def test_replace_of_a_district_in_use_is_refused_and_deletes_nothing(session: Session) -> None:
+    from datetime import UTC, datetime
+
+    from backend.errors import Conflict
+    from backend.load import delete_district
+    from backend.tasks.models import Task
+
+    doc = other_district()
+    load_document(session, doc)
+    t = session.scalar(select(Township).where(Township.code.like("370306%")).limit(1))
+    agent = session.scalar(select(User.id).where(User.username == doc["users"][-2]["username"]))
+    session.add(Task(kind="REMINDER", subject_id=1, assignee_id=agent, township_id=t.id,
+                     created_at=datetime.now(UTC)))  # a record of the district's work
+    session.flush()
+    before = counts(session)
+    with pytest.raises(Conflict) as refused:
+        delete_district(session, "370306", [u["username"] for u in doc["users"]])
+    assert refused.value.field == "district" and "in use" in refused.value.message
+    assert counts(session) == before
+    session.rollback()
