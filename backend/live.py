@@ -58,8 +58,8 @@ class _Subscriber:
 
 @dataclass
 class _Watch:
+    after: int  # the highest id seen
     subscribers: set[_Subscriber] = field(default_factory=set)
-    after: int | None = None  # the highest id seen; None until the first poll
     gaps: dict[int, float] = field(default_factory=dict)  # id -> when it was passed over
 
 
@@ -74,9 +74,10 @@ class Hub:
     async def subscribe(self, feed: Feed) -> AsyncIterator[AsyncIterator[Any]]:
         """The feed's objects from about now on, in the order of their rows."""
         sub = _Subscriber()
-        watch = self._watches.setdefault(feed, _Watch())
-        if watch.after is None:  # where "now" is: read before the first poll
-            watch.after = await run_in_threadpool(self._newest, feed)
+        watch = self._watches.get(feed)
+        if watch is None:  # the first subscriber: "now" is the newest id
+            after = await run_in_threadpool(self._newest, feed)
+            watch = self._watches.setdefault(feed, _Watch(after))
         watch.subscribers.add(sub)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
@@ -125,8 +126,7 @@ class Hub:
         with self.sessions() as s:
             reading(s)
             for feed, watch in watches:
-                if watch.after is not None:
-                    out.append((feed, self._read(s, feed, watch)))
+                out.append((feed, self._read(s, feed, watch)))
         return out
 
     def _read(self, s: Session, feed: Feed, watch: _Watch) -> list[Any]:

@@ -72,6 +72,7 @@ def test_a_row_committed_after_a_later_one_is_still_delivered(api: Api, engine: 
             assert (await next_of(items)).id == second
             with pytest.raises(TimeoutError):  # and only once
                 await next_of(items, 0.3)
+        assert not hub._watches  # the last subscriber gone, nothing is polled
 
     asyncio.run(go())
 

@@ -88,7 +88,7 @@ class LiveContext(Context):
                  hub: Any) -> None:
         self._sessions = sessions
         self._tasks: dict[Any, tuple[Session, dict]] = {}
-        self.hub = hub  # backend.api.live.Hub
+        self.hub = hub  # backend.live.Hub
         self.connection_params: dict | None = None  # graphql-transport-ws connection_init
         super().__init__(session=None, settings=settings, token=token)  # type: ignore[arg-type]
 

@@ -59,6 +59,10 @@ _parse = lru_cache(maxsize=256)(parse)
 _validate = lru_cache(maxsize=256)(validate_document)
 
 
+_OVER_HTTP = ("subscriptions are served over a websocket on this path "
+              "(subprotocol graphql-transport-ws), not over HTTP")
+
+
 class Pipeline(SchemaExtension):
     """What strawberry's ParserCache, ValidationCache, MaxTokensLimiter and AddValidationRules
     do, and the request's session: one extension, as strawberry's machinery for each hook of
@@ -92,6 +96,9 @@ class Pipeline(SchemaExtension):
         ec = self.execution_context
         ec.pre_execution_errors = _validate(ec.schema._schema, ec.graphql_document,
                                             ec.validation_rules)
+        if not ec.pre_execution_errors and not isinstance(ec.context, LiveContext) \
+                and ec.operation_type == OperationType.SUBSCRIPTION:
+            ec.pre_execution_errors = [GraphQLError(_OVER_HTTP)]
         yield
 
     def on_execute(self):  # type: ignore[no-untyped-def]

@@ -262,3 +262,12 @@ def test_the_legacy_protocol_is_not_spoken(server: str) -> None:
         assert closed.value.rcvd.code == 4406
 
     run(go())
+
+
+def test_a_subscription_over_http_is_told_where_to_go(server: str) -> None:
+    for r in (httpx.post(f"http://{server}/graphql", json={"query": TASKS}, timeout=10),
+              httpx.get(f"http://{server}/graphql", params={"query": TASKS}, timeout=10)):
+        body = r.json()
+        assert body["data"] is None, body
+        assert body["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+        assert "websocket" in body["errors"][0]["message"]
