@@ -271,3 +271,19 @@ def test_a_subscription_over_http_is_told_where_to_go(server: str) -> None:
         assert body["data"] is None, body
         assert body["errors"][0]["extensions"]["code"] == "BAD_INPUT"
         assert "websocket" in body["errors"][0]["message"]
+
+
+def test_queries_and_mutations_also_run_over_the_websocket(server: str, http: Http) -> None:
+    async def go() -> None:
+        s = await opened(server, http.token("agent"))
+        await s.subscribe("q", "{ me { username } }")
+        assert (await s.message())["payload"] == {"data": {"me": {"username": "agent"}}}
+        assert await s.message() == {"id": "q", "type": "complete"}
+        await s.subscribe("m", "mutation { pingLocation(position: {lon: 118.305, lat: 36.8225}) }")
+        assert (await s.message())["payload"] == {"data": {"pingLocation": True}}
+        assert await s.message() == {"id": "m", "type": "complete"}
+        await s.subscribe("bad", "mutation { pingLocation(position: {lon: 200, lat: 36.8}) }")
+        assert await s.refused("bad") == "BAD_INPUT"
+        await s.ws.close()
+
+    run(go())
