@@ -63,8 +63,17 @@ class GraphQLApp(GraphQL):
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
         if request.scope["type"] == "websocket":
-            return LiveContext(self.sessions, self.settings, token, self.hub)
+            live = request.scope[_LIVE] = LiveContext(self.sessions, self.settings, token,
+                                                      self.hub)
+            return live
         return Context(session=self.sessions(), settings=self.settings, token=token)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:  # the socket is gone: no session of its operations outlives it
+            if (live := scope.get(_LIVE)) is not None:
+                live.end_all()
 
     async def on_ws_connect(self, context: LiveContext):  # type: ignore[override]
         """connection_init: a token that does not verify closes the socket (4403) with its
@@ -87,6 +96,7 @@ class GraphQLApp(GraphQL):
 
 
 MAX_SUBSCRIPTIONS = 20  # operations at once on one websocket
+_LIVE = "wangge.live_context"  # a websocket's context, in its scope
 
 
 class BodyLimit:

@@ -196,3 +196,24 @@ def test_a_subscription_ends_when_its_token_expires(live_client: TestClient, api
         m = ws.receive_json()
         assert m["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", json.dumps(m)
         assert ws.receive_json() == {"id": "1", "type": "complete"}
+
+
+def test_sessions_an_operation_left_open_end_with_the_socket(live_client: TestClient, api: Api,
+                                                             engine: Engine,
+                                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from backend.api.context import LiveContext
+
+    monkeypatch.setattr(LiveContext, "end_task", lambda self, commit=True: None)  # ends missed
+    token = api.token("dispatcher")
+    with live_client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { eventChanged { id township { code } } }"}})
+        report(api, "agent", "0101", 118.3093, 36.8263, acknowledgeDuplicate=True)
+        ws.receive_json()
+        assert engine.pool.checkedout() >= 1  # what the missed ends left
+    deadline = time.monotonic() + 5
+    while engine.pool.checkedout() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert engine.pool.checkedout() == 0

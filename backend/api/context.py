@@ -126,6 +126,12 @@ class LiveContext(Context):
         if mine is not None:
             Context(session=mine[0], settings=self.settings, token=None).close(commit)
 
+    def end_all(self) -> None:
+        """End every task's session (the connection is closed)."""
+        while self._tasks:
+            session, _ = self._tasks.popitem()[1]
+            Context(session=session, settings=self.settings, token=None).close()
+
     def use_connection_params(self) -> None:
         """The token of connection_init's payload (`{"authorization": "Bearer ..."}`, as
         browsers cannot set a websocket's headers), else the handshake's header."""
