@@ -23,6 +23,7 @@ from tests.conftest import CLOCK, SECRET, Api
 from tests.events.helpers import report
 
 POLL_S = 0.02
+SETTLE_S = 0.5  # for a subscription to be in place before the change it must see
 
 
 def step(event_id: int, **given: int) -> Insert:
@@ -180,6 +181,7 @@ def test_no_connection_is_held_while_a_subscription_waits(live_client: TestClien
         assert ws.receive_json()["type"] == "connection_ack"
         ws.send_json({"id": "1", "type": "subscribe", "payload": {
             "query": "subscription { eventChanged { id status township { code } } }"}})
+        time.sleep(SETTLE_S)
         assert none_held(pool)
         e = report(api, "agent", "0101", 118.3089, 36.8261, acknowledgeDuplicate=True)
         m = ws.receive_json()
@@ -192,16 +194,17 @@ def test_a_subscription_ends_when_its_token_expires(live_client: TestClient, api
     from backend.api.relay import from_global_id
 
     now = int(time.time())
-    token = jwt.encode({"sub": str(from_global_id(me)[1]), "iat": now, "exp": now + 2}, SECRET,
+    token = jwt.encode({"sub": str(from_global_id(me)[1]), "iat": now, "exp": now + 3}, SECRET,
                        "HS256")
     with live_client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
         ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
         assert ws.receive_json()["type"] == "connection_ack"
         ws.send_json({"id": "1", "type": "subscribe",
                       "payload": {"query": "subscription { eventChanged { id } }"}})
+        time.sleep(SETTLE_S)
         e = report(api, "agent", "0101", 118.3011, 36.8161, acknowledgeDuplicate=True)
         assert ws.receive_json()["payload"]["data"]["eventChanged"]["id"] == e["event"]["id"]
-        time.sleep(max(0.0, now + 2.1 - time.time()))
+        time.sleep(max(0.0, now + 3.1 - time.time()))
         report(api, "agent", "0101", 118.3021, 36.8171, acknowledgeDuplicate=True)
         m = ws.receive_json()
         assert m["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", json.dumps(m)
@@ -220,6 +223,7 @@ def test_sessions_an_operation_left_open_end_with_the_socket(live_client: TestCl
         assert ws.receive_json()["type"] == "connection_ack"
         ws.send_json({"id": "1", "type": "subscribe", "payload": {
             "query": "subscription { eventChanged { id township { code } } }"}})
+        time.sleep(SETTLE_S)
         report(api, "agent", "0101", 118.3093, 36.8263, acknowledgeDuplicate=True)
         ws.receive_json()
         assert engine.pool.checkedout() >= 1  # what the missed ends left

@@ -23,6 +23,7 @@ from tests.test_http import free_port
 PROTOCOL = "graphql-transport-ws"
 POLL_S = 0.1
 WAIT_S = 10.0  # for a change that must come; one that must not is given 1.5 s (15 polls)
+SETTLE_S = 1.0  # for a subscription to be in place (the protocol does not say when it is)
 TOWNSHIP_A, TOWNSHIP_B = "370305001", "370305101"  # fixtures.small
 
 
@@ -149,7 +150,7 @@ def test_an_agent_hears_of_the_task_a_report_gives_them(server: str, http: Http)
         other = await opened(server, http.token("agent2"))
         await mine.subscribe("1", TASKS)
         await other.subscribe("1", TASKS)
-        await asyncio.sleep(3 * POLL_S)  # subscribed: from now on
+        await asyncio.sleep(SETTLE_S)  # subscribed: from now on
         event = await asyncio.to_thread(http.report, "dispatcher", 118.305, 36.82)
         assert event["assignee"]["username"] == "agent"
         m = await mine.message()
@@ -176,7 +177,7 @@ def test_a_reassigned_task_goes_to_its_new_assignee(server: str, http: Http) -> 
         agent2 = (await asyncio.to_thread(http.post, "{ me { id } }", {}, "agent2"))["me"]["id"]
         s = await opened(server, http.token("agent2"))
         await s.subscribe("t", TASKS)
-        await asyncio.sleep(3 * POLL_S)
+        await asyncio.sleep(SETTLE_S)
         r = await asyncio.to_thread(
             http.post, "mutation($id: ID!, $a: ID!) { assignTask(id: $id, assigneeId: $a, "
             "reason: \"换人\") { errors { code } } }", {"id": task_id, "a": agent2}, "dispatcher")
@@ -195,7 +196,7 @@ def test_a_township_centre_follows_its_cases(server: str, http: Http) -> None:
         await centre.subscribe("c", CHANGES, {"t": a})
         other = await opened(server, http.token("dispatcher_b"))
         await other.subscribe("c", CHANGES)
-        await asyncio.sleep(3 * POLL_S)
+        await asyncio.sleep(SETTLE_S)
         event = await asyncio.to_thread(http.report, "agent", 118.307, 36.822)
         seen = (await centre.message())["payload"]["data"]["eventChanged"]
         assert seen["id"] == event["id"] and seen["status"] == "DISPATCHED"
