@@ -41,7 +41,6 @@ QUEUE = 1_000  # a subscriber this far behind is ended, not let to hold the proc
 class Feed:
     """A table's new rows: `id` increases with each insert, `key` is what subscribers get
     (after `load`, which reads those keys' objects in one statement)."""
-    name: str
     id: ColumnElement
     key: ColumnElement
     load: Callable[[Session, Sequence[Any]], list[Any]]

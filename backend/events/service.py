@@ -751,7 +751,7 @@ def evaluate(session: Session, caller: Caller, event_id: int, rating: str,
 
 # Every change of a case writes a row of its history, so the history's new rows are the
 # changes; a subscriber gets each changed case once per poll, as it is then.
-CHANGES = Feed("events", EventTransition.id, EventTransition.event_id, rows_of(Event))
+CHANGES = Feed(EventTransition.id, EventTransition.event_id, rows_of(Event))
 
 
 def check_follow(session: Session, caller: Caller, township_id: int | None) -> None:

@@ -132,7 +132,7 @@ def assign_task(session: Session, caller: Caller, task_id: int, assignee_id: int
 
 
 # The taskAssigned subscription: an assignment, or a reassignment, is a new row.
-NEW_TASKS = Feed("tasks", Task.id, Task.id, rows_of(Task))
+NEW_TASKS = Feed(Task.id, Task.id, rows_of(Task))
 
 
 def check_follow(caller: Caller) -> None:
