@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import jwt
@@ -161,6 +162,20 @@ def live_client(settings: Settings, engine: Engine):  # type: ignore[no-untyped-
         yield c
 
 
+CHANGED = "subscription { eventChanged { id status township { code } } }"
+
+
+@contextmanager
+def subscribed(client: TestClient, token: str, query: str):  # type: ignore[no-untyped-def]
+    """A websocket logged in with `token`, subscribed (as operation "1") and settled."""
+    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
+        time.sleep(SETTLE_S)
+        yield ws
+
+
 def none_held(pool) -> bool:  # type: ignore[no-untyped-def]
     """No connection checked out at some moment of the next 2 s: the poller takes one for a
     few milliseconds every POLL_S, a session left open would hold one throughout."""
@@ -176,12 +191,7 @@ def test_no_connection_is_held_while_a_subscription_waits(live_client: TestClien
                                                           api: Api, engine: Engine) -> None:
     pool = engine.pool
     token = api.token("dispatcher")
-    with live_client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
-        ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-        assert ws.receive_json()["type"] == "connection_ack"
-        ws.send_json({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription { eventChanged { id status township { code } } }"}})
-        time.sleep(SETTLE_S)
+    with subscribed(live_client, token, CHANGED) as ws:
         assert none_held(pool)
         e = report(api, "agent", "0101", 118.3089, 36.8261, acknowledgeDuplicate=True)
         m = ws.receive_json()
@@ -196,12 +206,7 @@ def test_a_subscription_ends_when_its_token_expires(live_client: TestClient, api
     now = int(time.time())
     token = jwt.encode({"sub": str(from_global_id(me)[1]), "iat": now, "exp": now + 3}, SECRET,
                        "HS256")
-    with live_client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
-        ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-        assert ws.receive_json()["type"] == "connection_ack"
-        ws.send_json({"id": "1", "type": "subscribe",
-                      "payload": {"query": "subscription { eventChanged { id } }"}})
-        time.sleep(SETTLE_S)
+    with subscribed(live_client, token, CHANGED) as ws:
         e = report(api, "agent", "0101", 118.3011, 36.8161, acknowledgeDuplicate=True)
         assert ws.receive_json()["payload"]["data"]["eventChanged"]["id"] == e["event"]["id"]
         time.sleep(max(0.0, now + 3.1 - time.time()))
@@ -218,12 +223,7 @@ def test_sessions_an_operation_left_open_end_with_the_socket(live_client: TestCl
 
     monkeypatch.setattr(LiveContext, "end_task", lambda self, commit=True: None)  # ends missed
     token = api.token("dispatcher")
-    with live_client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
-        ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-        assert ws.receive_json()["type"] == "connection_ack"
-        ws.send_json({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription { eventChanged { id township { code } } }"}})
-        time.sleep(SETTLE_S)
+    with subscribed(live_client, token, CHANGED) as ws:
         report(api, "agent", "0101", 118.3093, 36.8263, acknowledgeDuplicate=True)
         ws.receive_json()
         assert engine.pool.checkedout() >= 1  # what the missed ends left
