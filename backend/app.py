@@ -23,6 +23,9 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 
 from backend.api.context import Context, LiveContext
 from backend.api.errors import with_codes
@@ -47,14 +50,29 @@ class _TextFrames(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
+class _Operations(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws with the operations limit answered as every refusal is: an
+    `error` message whose error has a code (strawberry's own has none)."""
+
+    async def handle_subscribe(self, message):  # type: ignore[no-untyped-def,override]
+        if (self.connection_acknowledged and message["id"] not in self.operations
+                and len(self.operations) >= MAX_SUBSCRIPTIONS):
+            await self.send_message({"id": message["id"], "type": "error", "payload": [{
+                "message": f"at most {MAX_SUBSCRIPTIONS} operations at once on one websocket: "
+                           "complete one, or open another connection",
+                "extensions": {"code": "BAD_INPUT"}}]})
+            return
+        await super().handle_subscribe(message)
+
+
 class GraphQLApp(GraphQL):
     websocket_adapter_class = _TextFrames  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = _Operations  # type: ignore[assignment]
 
     def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
         # subscriptions: graphql-transport-ws only (API.md), not the legacy graphql-ws
         super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True,
-                         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
-                         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS)
+                         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL])
         self.sessions = sessions
         self.settings = settings
         self.hub = Hub(sessions, settings.live_poll_s)

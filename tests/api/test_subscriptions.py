@@ -288,3 +288,24 @@ def test_queries_and_mutations_also_run_over_the_websocket(server: str, http: Ht
         await s.ws.close()
 
     run(go())
+
+
+def test_a_websocket_runs_at_most_twenty_operations_at_once(server: str, http: Http) -> None:
+    from backend.app import MAX_SUBSCRIPTIONS
+
+    async def go() -> None:
+        s = await opened(server, http.token("agent"))
+        for n in range(MAX_SUBSCRIPTIONS):
+            await s.subscribe(f"s{n}", TASKS)
+        await s.subscribe("over", "{ me { username } }")
+        m = await s.message()
+        assert (m["id"], m["type"]) == ("over", "error"), m
+        assert m["payload"][0]["extensions"]["code"] == "BAD_INPUT"
+        assert str(MAX_SUBSCRIPTIONS) in m["payload"][0]["message"]
+        await s.ws.send(json.dumps({"id": "s0", "type": "complete"}))  # one place frees up
+        await s.subscribe("again", "{ me { username } }")
+        assert (await s.message())["payload"] == {"data": {"me": {"username": "agent"}}}
+        assert await s.message() == {"id": "again", "type": "complete"}
+        await s.ws.close()
+
+    run(go())
