@@ -7,6 +7,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from starlette.datastructures import UploadFile
+
 from backend.errors import BadInput
 
 MAX_FILES = 5
@@ -52,6 +54,21 @@ def check_photos(files: list[tuple[str, bytes]]) -> list[Photo]:
             raise BadInput(f"{name}: not a JPEG, PNG or WebP image", "media")
         photos.append(Photo(data, kind[0], hashlib.sha256(data).hexdigest(), kind[1]))
     return photos
+
+
+async def read_uploads(files: list[object]) -> list[tuple[str, bytes]]:
+    """The (filename, bytes) of multipart uploads, each left readable again; anything else
+    where a file belongs (a string, a placeholder no file was mapped to) is BAD_INPUT."""
+    if len(files) > MAX_FILES:
+        raise BadInput(f"at most {MAX_FILES} photos, got {len(files)}", "media")
+    read = []
+    for n, f in enumerate(files):
+        if not isinstance(f, UploadFile):
+            raise BadInput(f"media.{n} is not a file: send photos by the GraphQL multipart "
+                           "request spec", "media")
+        read.append((f.filename or "photo", await f.read()))
+        await f.seek(0)
+    return read
 
 
 def store(photos: list[Photo], directory: Path) -> None:

@@ -430,12 +430,7 @@ class Stats:
 
 
 async def _read_media(files: list[Upload] | None) -> list[photos.Photo]:
-    if not files:
-        return []
-    if len(files) > photos.MAX_FILES:
-        raise BadInput(f"at most {photos.MAX_FILES} photos, got {len(files)}", "media")
-    return photos.check_photos([(getattr(f, "filename", "photo"), await f.read())
-                                for f in files])
+    return photos.check_photos(await photos.read_uploads(files)) if files else []
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ that fails does not stop the others."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import datetime
 from enum import Enum
 from uuid import UUID
@@ -15,6 +16,7 @@ import strawberry
 from graphql import OperationDefinitionNode, parse
 from strawberry.scalars import JSON
 
+from backend import media as photos
 from backend.api.context import Context, Info
 from backend.api.errors import coded
 from backend.api.scalars import UserError
@@ -101,7 +103,7 @@ async def _run(c: Context, op: SyncOpInput) -> SyncOpResult:
                           replayed=False, errors=[])
     try:
         arguments = _arguments(op, name)
-        digest = service.request_hash(name, arguments)
+        digest = service.request_hash(name, await _photos_by_digest(arguments))
         with c.new_session() as session:
             first = service.replayed(session, c.caller, str(op.client_id), name, digest)
         if first is not None:
@@ -143,6 +145,19 @@ def _arguments(op: SyncOpInput, name: str) -> dict:
             raise BadInput("the operation's clientId and its input's differ", "clientId")
         arguments = {**arguments, "input": {**given, "clientId": client_id}}
     return arguments
+
+
+async def _photos_by_digest(arguments: dict) -> dict:
+    """The arguments with a report's photos (multipart uploads into the operation's
+    input.media) as the digests of their bytes, for the replay check."""
+    given = arguments.get("input")
+    if not isinstance(given, dict) or not given.get("media"):
+        return arguments
+    if not isinstance(given["media"], list):
+        raise BadInput("media is a list of files", "arguments.input.media")
+    media = [hashlib.sha256(data).hexdigest()
+             for _, data in await photos.read_uploads(given["media"])]
+    return {**arguments, "input": {**given, "media": media}}
 
 
 def _error(code: str, message: str, field: str | None) -> UserError:

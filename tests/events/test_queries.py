@@ -116,6 +116,10 @@ def test_bad_photos_are_refused_and_nothing_written(api: Api) -> None:
     assert big["data"]["reportEvent"]["errors"][0]["code"] == "BAD_INPUT"
     many = upload(api, {str(k): (f"{k}.png", PNG, "image/png") for k in range(6)}, 6)
     assert many["data"]["reportEvent"]["errors"][0]["code"] == "BAD_INPUT"
+    cat = pick(api, self_handleable=False)  # a string where a file belongs (no multipart)
+    text = api.post(REPORT, {"i": report_input(cat["code"], 118.3713, 36.8113, media=["a.png"])},
+                    as_user="agent")
+    assert text["data"]["reportEvent"]["errors"][0]["code"] == "BAD_INPUT"
     assert api.post(count, as_user="admin")["data"]["events"]["totalCount"] == before
 
 

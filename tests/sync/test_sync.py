@@ -1,6 +1,7 @@
 """syncBatch replays a phone's offline queue: each operation as its mutation, in order, each
 once; a batch sent again is answered from the first run and changes nothing."""
 
+import json
 import uuid
 
 from tests.conftest import Api, codes
@@ -95,6 +96,67 @@ def test_bad_operations_get_codes(api: Api) -> None:
     assert codes(api.post(SYNC, {"ops": ops[:1]})) == ["UNAUTHENTICATED"]
     unknown = api.post(SYNC, {"ops": [{**ops[0], "operation": "DROP_TABLE"}]}, as_user="agent")
     assert codes(unknown) == ["BAD_INPUT"]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+MEDIA = "query($id: ID!) { node(id: $id) { ... on Event { media { url contentType size } } } }"
+
+
+def queued_report(api: Api, photos: int) -> dict:
+    cat = pick(api, self_handleable=True)
+    i = {"clientId": str(uuid.uuid4()), "categoryCode": cat["code"], "description": "离线带图",
+         "location": {"lon": INSIDE[0], "lat": INSIDE[1]}, "acknowledgeDuplicate": True,
+         "media": [None] * photos}
+    return {"clientId": i["clientId"], "operation": "REPORT_EVENT", "arguments": {"input": i}}
+
+
+def sync_files(api: Api, ops: list[dict], files: dict[str, list[tuple[str, bytes]]]) -> dict:
+    """syncBatch by the multipart request spec: files by operation index, into its
+    input.media."""
+    mapping, parts = {}, {}
+    for n, photos in files.items():
+        for k, (name, data) in enumerate(photos):
+            mapping[f"{n}.{k}"] = [f"variables.ops.{n}.arguments.input.media.{k}"]
+            parts[f"{n}.{k}"] = (name, data, "image/png")
+    r = api.client.post("/graphql", files=parts, headers={
+        "Authorization": f"Bearer {api.token('agent')}"}, data={
+        "operations": json.dumps({"query": SYNC, "variables": {"ops": ops}}),
+        "map": json.dumps(mapping)})
+    body = r.json()
+    assert "errors" not in body, body
+    return body["data"]["syncBatch"]
+
+
+def test_a_queued_report_carries_its_photos(api: Api) -> None:
+    one, two = queued_report(api, 1), queued_report(api, 2)
+    other = PNG + b"other"
+    files = {"0": [("a.png", PNG)], "1": [("b.png", PNG), ("c.png", other)]}
+    first = sync_files(api, [one, two], files)
+    assert [r["ok"] for r in first] == [True, True], first
+    media = [api.post(MEDIA, {"id": r["id"]}, as_user="agent")["data"]["node"]["media"]
+             for r in first]
+    assert [[m["size"] for m in ms] for ms in media] == [[len(PNG)], [len(PNG), len(other)]]
+    assert api.client.get(media[1][1]["url"]).content == other
+    again = sync_files(api, [one, two], files)  # the answer was lost
+    assert [(r["ok"], r["id"], r["replayed"]) for r in again] == \
+        [(True, r["id"], True) for r in first]
+    assert api.post(MEDIA, {"id": first[1]["id"]}, as_user="agent")["data"]["node"]["media"] \
+        == media[1]
+    swapped = sync_files(api, [one], {"0": [("a.png", other)]})[0]  # same clientId, other photo
+    assert not swapped["ok"] and swapped["errors"][0]["code"] == "CONFLICT"
+
+
+def test_a_queued_report_with_bad_photos_writes_nothing(api: Api) -> None:
+    count = "{ events(first: 0) { totalCount } }"
+    before = api.post(count, as_user="admin")["data"]["events"]["totalCount"]
+    fake, unmapped, text = queued_report(api, 1), queued_report(api, 2), queued_report(api, 0)
+    text["arguments"]["input"]["media"] = ["a photo"]  # JSON where a file belongs
+    r = sync_files(api, [fake, unmapped, text], {"0": [("a.png", b"GIF89a")],
+                                                 "1": [("b.png", PNG)]})
+    assert [x["ok"] for x in r] == [False] * 3
+    assert [x["errors"][0]["code"] for x in r] == ["BAD_INPUT"] * 3
+    assert "media.1 is not a file" in r[1]["errors"][0]["message"]
+    assert api.post(count, as_user="admin")["data"]["events"]["totalCount"] == before
 
 
 def test_every_operation_is_a_valid_mutation_of_the_schema() -> None:
