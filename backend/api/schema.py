@@ -59,6 +59,20 @@ _parse = lru_cache(maxsize=256)(parse)
 _validate = lru_cache(maxsize=256)(validate_document)
 
 
+_NUL = ("text may not contain the NUL character (\\u0000): PostgreSQL cannot store it, "
+        "and no name, note or code has one")
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 _OVER_HTTP = ("subscriptions are served over a websocket on this path "
               "(subprotocol graphql-transport-ws), not over HTTP")
 
@@ -99,6 +113,10 @@ class Pipeline(SchemaExtension):
         if not ec.pre_execution_errors and not isinstance(ec.context, LiveContext) \
                 and ec.operation_type == OperationType.SUBSCRIPTION:
             ec.pre_execution_errors = [GraphQLError(_OVER_HTTP)]
+        # one check for every text argument, on both databases alike (SQLite would store it)
+        if not ec.pre_execution_errors and ("\x00" in (q := ec.query or "") or "\\u0000" in q
+                                            or _has_nul(ec.variables)):
+            ec.pre_execution_errors = [GraphQLError(_NUL)]
         yield
 
     def on_execute(self):  # type: ignore[no-untyped-def]

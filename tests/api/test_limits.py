@@ -1,6 +1,9 @@
 """Malformed and oversized requests get a coded error, never a 500."""
 
+import uuid
+
 from tests.conftest import Api, codes
+from tests.events.helpers import pick
 
 
 def test_syntax_error_is_bad_input(api: Api) -> None:
@@ -36,3 +39,20 @@ def test_graphiql_is_served_to_browsers(api: Api) -> None:
 
 def test_healthz(api: Api) -> None:
     assert api.client.get("/healthz").text == "ok"
+
+
+def test_a_nul_character_in_any_text_is_bad_input_and_writes_nothing(api: Api) -> None:
+    # PostgreSQL refuses it in text (it answered INTERNAL before); SQLite would have stored it
+    count = "{ events(first: 0) { totalCount } }"
+    before = api.post(count, as_user="admin")["data"]["events"]["totalCount"]
+    i = {"clientId": str(uuid.uuid4()), "categoryCode": pick(api, self_handleable=False)["code"],
+         "description": "垃圾\x00堆放", "location": {"lon": 118.305, "lat": 36.8225}}
+    q = "mutation($i: ReportEventInput!) { reportEvent(input: $i) { event { id } } }"
+    r = api.post(q, {"i": i}, as_user="agent")
+    assert codes(r) == ["BAD_INPUT"] and "NUL" in r["errors"][0]["message"]
+    deep = {"u": "admin", "p": "x", "nested": {"list": ["ok", "\x00"]}}  # unused, still checked
+    login = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }"
+    assert codes(api.post(login, deep)) == ["BAD_INPUT"]
+    assert codes(api.post('mutation { login(username: "ad\\u0000min", password: "x") '
+                          "{ token } }")) == ["BAD_INPUT"]
+    assert api.post(count, as_user="admin")["data"]["events"]["totalCount"] == before
