@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 from datetime import UTC
 
 import orjson
+from cross_web import HTTPException  # what strawberry raises for a malformed request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -87,11 +89,37 @@ class GraphQLApp(GraphQL):
         return Context(session=self.sessions(), settings=self.settings, token=token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            try:
+                response = await self.run(Request(scope, receive))
+            except HTTPException as e:  # strawberry's own answer is plain text, with no code
+                code = "NOT_FOUND" if e.status_code == 404 else "BAD_INPUT"
+                response = JSONResponse({"data": None, "errors": [
+                    {"message": e.reason, "extensions": {"code": code}}]}, e.status_code)
+            return await response(scope, receive, send)
         try:
             await super().__call__(scope, receive, send)
         finally:  # the socket is gone: no session of its operations outlives it
             if (live := scope.get(_LIVE)) is not None:
                 live.end_all()
+
+    async def parse_multipart(self, request):  # type: ignore[no-untyped-def,override]
+        try:
+            return await super().parse_multipart(request)
+        except (AttributeError, TypeError, ValueError, IndexError, KeyError, RecursionError):
+            # strawberry follows the map's paths as given: one that does not fit the
+            # operations (or a map that is not {field: [path]}) fails in there
+            raise HTTPException(400, "the multipart map does not fit the operations: "
+                                     "{\"0\": [\"variables.input.media.0\"]}") from None
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            body = json.loads(data)
+        except RecursionError:  # nested past the interpreter's limit: refused, not a 500
+            raise HTTPException(400, "the request body nests too deeply") from None
+        if not isinstance(body, dict | list):  # strawberry reads any other value as a dict
+            raise HTTPException(400, "the request body is a JSON object: {\"query\": ...}")
+        return body
 
     async def on_ws_connect(self, context: LiveContext):  # type: ignore[override]
         """connection_init: a token that does not verify closes the socket (4403) with its

@@ -1,5 +1,6 @@
 """Malformed and oversized requests get a coded error, never a 500."""
 
+import json
 import uuid
 
 from tests.conftest import Api, codes
@@ -56,3 +57,36 @@ def test_a_nul_character_in_any_text_is_bad_input_and_writes_nothing(api: Api) -
     assert codes(api.post('mutation { login(username: "ad\\u0000min", password: "x") '
                           "{ token } }")) == ["BAD_INPUT"]
     assert api.post(count, as_user="admin")["data"]["events"]["totalCount"] == before
+
+
+LOGIN_Q = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }"
+PHOTO_Q = json.dumps({"query": "mutation($i: ReportEventInput!) { reportEvent(input: $i) "
+                               "{ errors { code } } }", "variables": {"i": {"media": [None]}}})
+
+
+def _nested(depth: int) -> bytes:
+    return json.dumps({"query": LOGIN_Q, "variables": {"u": "a", "p": "b"}}).encode()[:-2] + \
+        b', "x": ' + b"[" * depth + b"]" * depth + b"}}"
+
+
+def test_malformed_requests_get_a_json_answer_with_a_code(api: Api) -> None:
+    # strawberry answers these in plain text with no code, and a few not at all (a 500)
+    plain = {"content-type": "application/json"}
+    bodies = [b"{not json", b'{"variables": {}}', b"[]", b'"x"', b"null", b"7",
+              _nested(5000), _nested(100_000)]
+    answers = [api.client.post("/graphql", content=b, headers=plain) for b in bodies]
+    answers.append(api.client.post("/graphql", content=b"{ me { id } }",
+                                   headers={"content-type": "text/plain"}))
+    for mapping, files in [('{"0": ["variables.i.media.0"]}', {"1": b"x"}),  # no such file
+                           ('["x"]', {"0": b"x"}), ('"x"', {"0": b"x"}), ("{bad", {"0": b"x"}),
+                           ('{"0": ["variables.i.media.0.x.y"]}', {"0": b"x"}),  # into a file
+                           ('{"0": ["variables.i.media.7"]}', {"0": b"x"}),
+                           ('{"0": ["variables.i.media.a"]}', {"0": b"x"})]:
+        answers.append(api.client.post("/graphql", data={"operations": PHOTO_Q, "map": mapping},
+                                       files={k: ("a.png", v) for k, v in files.items()}))
+    for r in answers:
+        assert r.status_code == 400, r.text
+        assert r.json()["errors"][0]["extensions"]["code"] == "BAD_INPUT", r.text
+    # nested as deep as the JSON reader allows: read, and answered as usual
+    ok = api.client.post("/graphql", content=_nested(500), headers=plain).json()
+    assert ok["data"]["login"]["token"] is None and "errors" not in ok
