@@ -112,14 +112,28 @@ class GraphQLApp(GraphQL):
             raise HTTPException(400, "the multipart map does not fit the operations: "
                                      "{\"0\": [\"variables.input.media.0\"]}") from None
 
-    def decode_json(self, data: str | bytes) -> object:
+    def parse_json(self, data: str | bytes) -> object:
+        """An HTTP body, or a multipart request's operations or map."""
         try:
             body = json.loads(data)
         except RecursionError:  # nested past the interpreter's limit: refused, not a 500
             raise HTTPException(400, "the request body nests too deeply") from None
+        except json.JSONDecodeError:
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
         if not isinstance(body, dict | list):  # strawberry reads any other value as a dict
             raise HTTPException(400, "the request body is a JSON object: {\"query\": ...}")
         return body
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A websocket message: one nested too deeply, or not an object (which strawberry
+        would index as one), is no message of the protocol: closed with 4400."""
+        try:
+            message = json.loads(data)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "", 0) from None
+        if not isinstance(message, dict):
+            raise json.JSONDecodeError("a message is a JSON object", "", 0)
+        return message
 
     async def on_ws_connect(self, context: LiveContext):  # type: ignore[override]
         """connection_init: a token that does not verify closes the socket (4403) with its

@@ -103,7 +103,7 @@ async def _run(c: Context, op: SyncOpInput) -> SyncOpResult:
                           replayed=False, errors=[])
     try:
         arguments = _arguments(op, name)
-        digest = service.request_hash(name, await _photos_by_digest(arguments))
+        digest = service.request_hash(name, await _photos_by_digest(name, arguments))
         with c.new_session() as session:
             first = service.replayed(session, c.caller, str(op.client_id), name, digest)
         if first is not None:
@@ -147,11 +147,11 @@ def _arguments(op: SyncOpInput, name: str) -> dict:
     return arguments
 
 
-async def _photos_by_digest(arguments: dict) -> dict:
+async def _photos_by_digest(name: str, arguments: dict) -> dict:
     """The arguments with a report's photos (multipart uploads into the operation's
     input.media) as the digests of their bytes, for the replay check."""
     given = arguments.get("input")
-    if not isinstance(given, dict) or not given.get("media"):
+    if name != "REPORT_EVENT" or not isinstance(given, dict) or not given.get("media"):
         return arguments
     if not isinstance(given["media"], list):
         raise BadInput("media is a list of files", "arguments.input.media")

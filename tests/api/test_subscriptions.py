@@ -309,3 +309,15 @@ def test_a_websocket_runs_at_most_twenty_operations_at_once(server: str, http: H
         await s.ws.close()
 
     run(go())
+
+
+def test_a_message_that_is_not_the_protocol_closes_the_socket(server: str, http: Http) -> None:
+    async def go() -> None:
+        for frame in ('"x"', "[" * 100_000 + "]" * 100_000, "{not json", '{"type": 7}'):
+            s = await opened(server, http.token("agent"))
+            await s.ws.send(frame)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(s.ws.recv(), WAIT_S)
+            assert closed.value.rcvd.code == 4400, frame[:20]
+
+    run(go())
