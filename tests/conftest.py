@@ -69,15 +69,21 @@ def _fresh_database(tmp: Path) -> tuple[str, callable]:
     return test_url, drop
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url, drop = _fresh_database(tmp_path_factory.mktemp("db"))
+def small_database(tmp: Path) -> tuple[str, callable]:
+    """A fresh database, migrated and loaded with fixtures/small.py; its URL and its drop."""
+    url, drop = _fresh_database(tmp)
     engine = make_engine(url)
     upgrade(engine)
     with make_sessionmaker(engine)() as s:
         load_document(s, small.build())
         s.commit()
     engine.dispose()
+    return url, drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, drop = small_database(tmp_path_factory.mktemp("db"))
     yield url
     drop()
 

@@ -30,11 +30,8 @@ from starlette.testclient import TestClient
 from backend.api.schema import schema
 from backend.app import create_app
 from backend.config import Settings
-from backend.db.engine import make_engine, make_sessionmaker
-from backend.db.migrate import upgrade
-from backend.load import load_document
-from fixtures import small
-from tests.conftest import CLOCK, SECRET, Api, _fresh_database
+from backend.db.engine import make_engine
+from tests.conftest import CLOCK, SECRET, Api, small_database
 
 # argument sets per field and caller, and the seed; more of both by hand:
 #   FUZZ_TURNS=200 FUZZ_SEED=7 .venv/bin/python -m pytest tests/api/test_fuzz.py
@@ -134,12 +131,8 @@ FIELDS = [("query", name, f) for name, f in schema._schema.query_type.fields.ite
 
 @pytest.fixture(scope="module")
 def fuzz_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    url, drop = _fresh_database(tmp_path_factory.mktemp("fuzz"))
+    url, drop = small_database(tmp_path_factory.mktemp("fuzz"))
     engine = make_engine(url)
-    upgrade(engine)
-    with make_sessionmaker(engine)() as s:
-        load_document(s, small.build())
-        s.commit()
     settings = Settings(database_url=url, secret=SECRET, clock=CLOCK, sweep_interval_s=0,
                         media_dir=tmp_path_factory.mktemp("fuzz-media"))
     try:
