@@ -90,3 +90,21 @@ def test_malformed_requests_get_a_json_answer_with_a_code(api: Api) -> None:
     # nested as deep as the JSON reader allows: read, and answered as usual
     ok = api.client.post("/graphql", content=_nested(500), headers=plain).json()
     assert ok["data"]["login"]["token"] is None and "errors" not in ok
+
+
+def test_a_time_without_its_zone_is_bad_input(api: Api) -> None:
+    # API.md: times carry their zone. A naive one met an aware one in stats: INTERNAL before.
+    q = ("query($s: ID!, $f: DateTime, $t: DateTime) { stats(scope: {townshipId: $s}, "
+         "from: $f, to: $t) { total } }")
+    township = api.post("{ townships { edges { node { id } } } }",
+                        as_user="admin")["data"]["townships"]["edges"][0]["node"]["id"]
+    for f, t in (("2026-11-01T00:00:00+08:00", "2026-12-01T00:00:00Z"),
+                 ("2026-11-01T00:00:00+08:00", None)):
+        ok = api.post(q, {"s": township, "f": f, "t": t}, as_user="admin")
+        assert "errors" not in ok and ok["data"]["stats"]["total"] >= 0, ok
+    for f in ("2026-11-01T00:00:00", "2026-11-01", "soon", "2026-02-30T00:00:00Z", 20261101):
+        r = api.post(q, {"s": township, "f": f, "t": "2026-12-01T00:00:00+08:00"}, as_user="admin")
+        assert codes(r) == ["BAD_INPUT"], (f, r)
+    inline = ('query($s: ID!) { stats(scope: {townshipId: $s}, from: "2026-11-01T00:00:00") '
+              "{ total } }")
+    assert codes(api.post(inline, {"s": township}, as_user="admin")) == ["BAD_INPUT"]
