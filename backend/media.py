@@ -41,9 +41,8 @@ def _sniff(data: bytes) -> tuple[str, str] | None:
 
 
 def check_photos(files: list[tuple[str, bytes]]) -> list[Photo]:
-    """(filename, bytes) pairs -> photos, or BAD_INPUT naming the file that is wrong."""
-    if len(files) > MAX_FILES:
-        raise BadInput(f"at most {MAX_FILES} photos, got {len(files)}", "media")
+    """(filename, bytes) pairs (from read_uploads, which counts them) -> photos, or
+    BAD_INPUT naming the file that is wrong."""
     photos = []
     for name, data in files:
         if len(data) > MAX_BYTES:
