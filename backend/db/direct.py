@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -27,7 +28,6 @@ from sqlalchemy import (
     cast,
     exc,
     insert,
-    literal,
     literal_column,
     select,
     union_all,
@@ -151,10 +151,20 @@ def _linked(parent: Insert, names: tuple[str, ...], shape: tuple) -> Select:
     return select(head.c[0]).add_cte(*tails)
 
 
-def constant_in(column: ColumnElement, values: Iterable[Any]) -> ColumnElement:
-    """`column IN (values)` with one bound parameter per value: SQLAlchemy's in_() of a list
-    expands its parameter at every execution, which a statement run here cannot."""
-    return column.in_([literal(v, type_=column.type) for v in values])
+def constant_in(column: ColumnElement, values: Iterable[str]) -> ColumnElement:
+    """`column IN (values)` for constants of the code (codes, statuses), written into the
+    statement: SQLAlchemy's in_() of a list expands its parameter at every execution, which a
+    statement run here cannot; and a prepared statement's generic plan sees them, so that a
+    partial index whose predicate names them can serve it."""
+    quoted = []
+    for v in values:
+        if not _CONSTANT.fullmatch(v):
+            raise ValueError(f"not a constant of the code: {v!r}")
+        quoted.append(literal_column(f"'{v}'"))
+    return column.in_(quoted)
+
+
+_CONSTANT = re.compile(r"[A-Z0-9_]+")
 
 
 def _form(conn: Connection, stmt: Executable, params: Params, many: bool) -> _Form | None:

@@ -7,21 +7,25 @@ the generic plan after its first five custom plans (pg_prepared_statements count
 a test database the two estimates are close either way, so the test also checks the means:
 a custom plan sees neither box nor point, and costs what the generic plan does."""
 
+import importlib.util
 import json
 import random
 import re
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import event, text
 
+from backend import db as migrations
 from backend.auth.service import load_caller
 from backend.db import spatial
 from backend.events import service
 from backend.events.models import Event
 from backend.events.service import category_by_code
+from backend.events.workflow import OPEN
 from backend.positions import Position
 
 
@@ -75,6 +79,25 @@ def test_duplicate_check_is_planned_once(session) -> None:  # type: ignore[no-un
         assert "0101000020E6" not in seen_by_planner, node  # a point
     custom_cost = plans["force_custom_plan"]["Total Cost"]
     assert abs(plans["force_generic_plan"]["Total Cost"] - custom_cost) <= 0.01 * custom_cost
+    # the candidates come from the spatial index of the open cases (migration 0009) alone
+    scans = [n for n in _duplicate_nodes(plans["force_generic_plan"])
+             if n.get("Relation Name") == "events"]
+    assert [n.get("Index Name") for n in scans] == ["ix_events_open_geom"], scans
+
+
+def test_the_open_cases_index_covers_the_open_statuses(session) -> None:  # type: ignore[no-untyped-def]
+    """The index's predicate names what the workflow calls open: the duplicate check's IN list
+    must match it for the index to serve the check (a new open status needs a migration)."""
+    path = Path(migrations.__file__).parent / "migrations/versions/0009_open_events_index.py"
+    spec = importlib.util.spec_from_file_location("open_events_index", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.OPEN == OPEN
+    if spatial.dialect_of(session) != "postgis":
+        return
+    definition = session.execute(text(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_events_open_geom'")).scalar_one()
+    assert sorted(re.findall(r"'(\w+)'::", definition)) == sorted(OPEN), definition
 
 
 def _duplicate_nodes(plan: dict) -> list[dict]:
