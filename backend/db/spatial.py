@@ -10,8 +10,10 @@ backends. Two differences matter:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+from collections.abc import Iterator
 from typing import Literal
 
 from geoalchemy2 import Geography
@@ -28,6 +30,7 @@ from sqlalchemy import (
     literal_column,
     select,
     table,
+    text,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -325,6 +328,23 @@ def append_only_ddl(table_name: str, d: Dialect) -> list[str]:
         f"CREATE TRIGGER {table_name}_no_delete BEFORE DELETE ON {table_name} "
         f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
     ]
+
+
+@contextlib.contextmanager
+def append_only_suspended(session: Session, table_name: str) -> Iterator[None]:
+    """The table's append-only triggers off for the block, in the session's transaction: for
+    the bench pruning its own reports (bench/gen_events.py), never for the API."""
+    d = dialect_of(session)
+    if d == "postgis":
+        session.execute(text(f"ALTER TABLE {table_name} DISABLE TRIGGER {table_name}_append_only"))
+        yield
+        session.execute(text(f"ALTER TABLE {table_name} ENABLE TRIGGER {table_name}_append_only"))
+        return
+    for kind in ("update", "delete"):
+        session.execute(text(f"DROP TRIGGER {table_name}_no_{kind}"))
+    yield
+    for ddl in append_only_ddl(table_name, d):
+        session.execute(text(ddl))
 
 
 def dialect_of_bind(bind) -> Dialect:  # type: ignore[no-untyped-def]
