@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -93,9 +94,7 @@ class GraphQLApp(GraphQL):
             try:
                 response = await self.run(Request(scope, receive))
             except HTTPException as e:  # strawberry's own answer is plain text, with no code
-                code = "NOT_FOUND" if e.status_code == 404 else "BAD_INPUT"
-                response = JSONResponse({"data": None, "errors": [
-                    {"message": e.reason, "extensions": {"code": code}}]}, e.status_code)
+                response = error_response(e.status_code, e.reason)
             return await response(scope, receive, send)
         try:
             await super().__call__(scope, receive, send)
@@ -155,6 +154,22 @@ class GraphQLApp(GraphQL):
         return await super().process_result(request, with_codes(result))
 
 
+def error_response(status: int, message: str, headers: dict[str, str] | None = None
+                   ) -> JSONResponse:
+    """A request refused before GraphQL could answer it, in the API's shape: an error whose
+    code says what kind (404 NOT_FOUND, anything else the client sent BAD_INPUT)."""
+    code = "NOT_FOUND" if status == 404 else "BAD_INPUT"
+    return JSONResponse({"data": None, "errors": [{"message": message,
+                                                   "extensions": {"code": code}}]},
+                        status, headers=headers)
+
+
+async def _http_error(_: Request, e: StarletteHTTPException) -> JSONResponse:
+    """Starlette's own refusals (no such path, a method /graphql does not take), which it
+    answers in plain text."""
+    return error_response(e.status_code, e.detail, e.headers)
+
+
 MAX_SUBSCRIPTIONS = 20  # operations at once on one websocket
 _LIVE = "wangge.live_context"  # a websocket's context, in its scope
 
@@ -192,9 +207,7 @@ class BodyLimit:
             await self._too_large(scope, receive, send, limit)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        body = {"errors": [{"message": f"request body over {limit} bytes",
-                            "extensions": {"code": "BAD_INPUT"}}]}
-        await JSONResponse(body, status_code=413)(scope, receive, send)
+        await error_response(413, f"request body over {limit} bytes")(scope, receive, send)
 
 
 class _TooLarge(Exception):
@@ -243,7 +256,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 WebSocketRoute("/graphql", graphql),
                 Route("/healthz", healthz),
                 Mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False))],
-        lifespan=lifespan if settings.sweep_interval_s > 0 else None)
+        lifespan=lifespan if settings.sweep_interval_s > 0 else None,
+        exception_handlers={404: _http_error, 405: _http_error})
     limited = BodyLimit(app, settings.max_body_bytes, settings.max_upload_bytes)
     limited.engine = engine  # type: ignore[attr-defined]
     # What was built so far (schema, mappers, tables) lives as long as the process: out of

@@ -108,3 +108,15 @@ def test_a_time_without_its_zone_is_bad_input(api: Api) -> None:
     inline = ('query($s: ID!) { stats(scope: {townshipId: $s}, from: "2026-11-01T00:00:00") '
               "{ total } }")
     assert codes(api.post(inline, {"s": township}, as_user="admin")) == ["BAD_INPUT"]
+
+
+def test_other_methods_and_paths_answer_in_the_api_shape(api: Api) -> None:
+    # Starlette refused them in plain text, without a code
+    for method in ("PUT", "DELETE", "PATCH", "OPTIONS"):
+        r = api.client.request(method, "/graphql", content=b'{"query": "{ me { id } }"}',
+                               headers={"content-type": "application/json"})
+        assert r.status_code == 405, (method, r.text)
+        assert r.json()["errors"][0]["extensions"]["code"] == "BAD_INPUT", (method, r.text)
+        assert "POST" in r.headers["allow"]
+    r = api.client.get("/graphq")
+    assert r.status_code == 404 and r.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
