@@ -408,15 +408,32 @@ def _check_report(caller: Caller, inp: ReportInput) -> None:
 
 
 def _replay(session: Session, inp: ReportInput) -> Reported | None:
-    """The first answer to a clientId sent again with the same input; CONFLICT otherwise."""
-    e = session.scalar(select(Event).where(Event.client_id == inp.client_id))
+    """The first answer to a clientId sent again with the same input (the case as it is now,
+    its duplicate, and the neighbours its routing found, from its REPORT step); CONFLICT
+    otherwise."""
+    d = spatial.dialect_of(session)
+    e = direct.first(session, _case_by_client_statement(d), {"client_id": inp.client_id})
     if e is None:
         return None
     if e.request_hash != inp.request_hash():
         raise Conflict(f"clientId {inp.client_id} was already used for a different report",
                        "clientId")
-    dup = session.get(Event, e.duplicate_of_id) if e.duplicate_of_id else None
-    return Reported(e, dup, replayed=True)
+    dup = (direct.first(session, _case_row_statement(d), {"id": e.duplicate_of_id})
+           if e.duplicate_of_id else None)
+    routed = direct.scalar(session, _REPORT_STEP, {"id": e.id})
+    neighbours = json.loads(routed).get("neighbours", []) if routed else []
+    return Reported(e, dup, replayed=True, neighbours=neighbours)
+
+
+@cache
+def _case_by_client_statement(d: spatial.Dialect) -> Select:
+    return _rows(d).where(Event.client_id == bindparam("client_id"))
+
+
+_REPORT_STEP = (select(EventTransition.data)
+                .where(EventTransition.event_id == bindparam("id"),
+                       EventTransition.action == "REPORT")
+                .order_by(EventTransition.id).limit(1))
 
 
 def _duplicate_values(cat: CategorySettings, lon: float, lat: float, now: datetime

@@ -141,6 +141,14 @@ def test_client_id_replay_and_conflict(api: Api) -> None:
     a = api.post(REPORT, {"i": i}, as_user="agent")["data"]["reportEvent"]
     b = api.post(REPORT, {"i": i}, as_user="agent")["data"]["reportEvent"]
     assert a["event"]["id"] == b["event"]["id"] and b["errors"] == []
+    assert b == a
+    # the same answer in full: near a boundary (its neighbours), and merged (its duplicate)
+    near = report_input(cat["code"], 118.3098, 36.82, acknowledgeDuplicate=True)
+    merged = report_input(cat["code"], 118.335, 36.82)
+    for j in (near, merged):
+        first = api.post(REPORT, {"i": j}, as_user="agent")["data"]["reportEvent"]
+        assert first["neighbourGrids"] or first["duplicateOf"], first
+        assert api.post(REPORT, {"i": j}, as_user="agent")["data"]["reportEvent"] == first
     c = api.post(REPORT, {"i": {**i, "description": "另一件事"}}, as_user="agent")
     err = c["data"]["reportEvent"]["errors"][0]
     assert err["code"] == "CONFLICT" and err["field"] == "clientId"
