@@ -408,16 +408,21 @@ def _check_report(caller: Caller, inp: ReportInput) -> None:
 
 
 def _replay(session: Session, inp: ReportInput) -> Reported | None:
-    """The first answer to a clientId sent again with the same input (the case as it is now,
-    its duplicate, and the neighbours its routing found, from its REPORT step); CONFLICT
-    otherwise."""
-    d = spatial.dialect_of(session)
-    e = direct.first(session, _case_by_client_statement(d), {"client_id": inp.client_id})
-    if e is None:
-        return None
-    if e.request_hash != inp.request_hash():
+    """The first answer to a clientId sent again with the same input; CONFLICT otherwise."""
+    found = reported_as(session, inp.client_id)
+    if found is not None and found.event.request_hash != inp.request_hash():
         raise Conflict(f"clientId {inp.client_id} was already used for a different report",
                        "clientId")
+    return found
+
+
+def reported_as(session: Session, client_id: str) -> Reported | None:
+    """The answer to the report of this clientId, again: the case as it is now, the case it
+    was merged into, and the neighbours its routing found (from its REPORT step)."""
+    d = spatial.dialect_of(session)
+    e = direct.first(session, _case_by_client_statement(d), {"client_id": client_id})
+    if e is None:
+        return None
     dup = (direct.first(session, _case_row_statement(d), {"id": e.duplicate_of_id})
            if e.duplicate_of_id else None)
     routed = direct.scalar(session, _REPORT_STEP, {"id": e.id})

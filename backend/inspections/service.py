@@ -848,6 +848,11 @@ def _system_caller(session: Session) -> Caller:
     return Caller(user_id=uid, roles=frozenset({"SUPERVISOR"}))
 
 
+def _report_client_id(alarm_client_id: str) -> str:
+    """The clientId of the report an alarm makes: derived, so a resent alarm finds it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"wangge:alarm:{alarm_client_id}"))
+
+
 def ingest_alarm(session: Session, inp: AlarmInput, now: datetime) -> Alarmed:
     """A device's alarm becomes an event (source SENSOR) at the device's location, its
     category from the alarm type; the same device and type while its event is open and within
@@ -858,8 +863,11 @@ def ingest_alarm(session: Session, inp: AlarmInput, now: datetime) -> Alarmed:
         if old.device_id != device.id or old.request_hash != inp.request_hash():
             raise Conflict(f"clientId {inp.client_id} was already used for a different alarm",
                            "clientId")
-        return Alarmed(session.get(Event, old.event_id),
-                       session.get(Event, old.event_id) if old.merged else None)
+        if old.merged:  # it joined its storm's open case
+            case = session.get(Event, old.event_id)
+            return Alarmed(case, case)
+        reported = events.reported_as(session, _report_client_id(inp.client_id))
+        return Alarmed(reported.event, reported.duplicate_of, reported.neighbours)
     code = ALARM_CATEGORIES.get(inp.alarm_type)
     if code is None:
         raise BadInput(f"unknown alarm type {inp.alarm_type!r}: use one of "
@@ -888,7 +896,7 @@ def ingest_alarm(session: Session, inp: AlarmInput, now: datetime) -> Alarmed:
         return Alarmed(open_event, open_event)
     target = session.get(InspectionTarget, device.target_id)
     reported = events.report(session, _system_caller(session), events.ReportInput(
-        client_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"wangge:alarm:{inp.client_id}")),
+        client_id=_report_client_id(inp.client_id),
         category_code=code, source="SENSOR",
         description=f"设备告警 {inp.alarm_type}：{target.name}（设备 {device.code}）"
                     + (f" 读数 {inp.value:g}" if inp.value is not None else "")

@@ -11,12 +11,13 @@ from backend.db.engine import make_sessionmaker
 from backend.events.models import Event, EventCategory
 from backend.inspections.models import DeviceAlarm, TargetDevice
 from tests.conftest import Api, Clock, codes
+from tests.events.helpers import report
 from tests.inspections.conftest import World
 from tests.inspections.helpers import count, pk
 
 ALARM = """mutation($i: DeviceAlarmInput!) { ingestDeviceAlarm(input: $i) {
   event { id status source category { code } grid { code } location }
-  duplicateOf { id } errors { field code message } } }"""
+  duplicateOf { id } neighbourGrids errors { field code message } } }"""
 
 
 def alarm(api: Api, key: str, kind: str, **extra: object) -> dict:
@@ -78,9 +79,17 @@ def test_alarm_is_idempotent_on_client_id(api: Api, world: World, engine: Engine
     before = count(engine, DeviceAlarm), count(engine, Event)
     again = api.post(ALARM, {"i": i})["data"]["ingestDeviceAlarm"]
     assert again["event"]["id"] == first["event"]["id"]
+    assert again == first  # the first answer in full
     assert (count(engine, DeviceAlarm), count(engine, Event)) == before
     other = api.post(ALARM, {"i": {**i, "value": 3.0}})["data"]["ingestDeviceAlarm"]
     assert [e["code"] for e in other["errors"]] == ["CONFLICT"]
+    # merged by the events' own duplicate rule into someone's open case: the resend says so too
+    key, device = _sensor(world, engine, 3)
+    case = report(api, "admin", "0404", device.lon, device.lat)["event"]
+    j = {"clientId": str(uuid.uuid4()), "deviceKey": key, "alarmType": "SMOKE"}
+    first = api.post(ALARM, {"i": j})["data"]["ingestDeviceAlarm"]
+    assert first["duplicateOf"]["id"] == case["id"] and first["event"]["id"] != case["id"]
+    assert api.post(ALARM, {"i": j})["data"]["ingestDeviceAlarm"] == first
 
 
 def test_an_unknown_device_key_is_refused_and_nothing_written(api: Api, world: World,

@@ -168,6 +168,7 @@ def test_create_is_idempotent_on_client_id(api: Api, world: World, engine: Engin
     before = count(engine, InspectionPlan)
     again = create(api, inp)["plan"]
     assert again["id"] == first["id"] and count(engine, InspectionPlan) == before
+    assert again == first  # the first answer in full
     other = create(api, {**inp, "sampleSize": 6})
     assert [e["code"] for e in other["errors"]] == ["CONFLICT"]
 

@@ -86,7 +86,9 @@ def test_one_record_per_assignment_idempotent_on_client_id(api: Api, world: Worl
     inp = record_input(a["id"], position={"lon": t.lon, "lat": t.lat})
     done = record(api, first, inp)["inspection"]
     before = count(engine, Inspection)
-    assert record(api, first, inp)["inspection"]["id"] == done["id"]  # a retry
+    retried = record(api, first, inp)
+    assert retried["inspection"]["id"] == done["id"]  # a retry
+    assert retried["inspection"] == done  # the first answer in full
     assert count(engine, Inspection) == before
     changed = record(api, first, {**inp, "result": "ISSUES"})
     assert [e["code"] for e in changed["errors"]] == ["CONFLICT"]

@@ -85,6 +85,7 @@ def test_replayed_client_id_with_other_content(api: Api, corner: Corner,
     before = table_counts(session)
     same = api.post(REQUEST, {"i": i}, as_user="dispatcher_b")["data"]["requestService"]
     assert same["errors"] == [] and same["request"]["id"] == first["request"]["id"]
+    assert same == first  # the first answer in full
     other = api.post(REQUEST, {"i": {**i, "itemCode": "RS05"}}, as_user="dispatcher_b")
     assert _error(other, "requestService") == "CONFLICT"
     assert other["data"]["requestService"]["errors"][0]["field"] == "clientId"

@@ -88,6 +88,7 @@ def test_same_client_id_same_check_in_returns_the_first(api: Api, corner: Corner
     first = check_in(api, "svc_a", rid, lon, lat, client_id=cid)["data"]["checkInVisit"]
     again = check_in(api, "svc_a", rid, lon, lat, client_id=cid)["data"]["checkInVisit"]
     assert first["visit"]["id"] == again["visit"]["id"] and again["errors"] == []
+    assert again == first  # the first answer in full
     q = 'query($id: ID!) { node(id: $id) { ... on ServiceRequest { visits { id } } } }'
     assert len(api.post(q, {"id": rid}, as_user="svc_a")["data"]["node"]["visits"]) == 1
 
