@@ -21,7 +21,7 @@ from backend.errors import Behind
 from backend.events.models import EventTransition
 from backend.events.service import CHANGES
 from tests.conftest import CLOCK, SECRET, Api
-from tests.events.helpers import report
+from tests.events.helpers import pick, report
 
 POLL_S = 0.02
 SETTLE_S = 0.5  # for a subscription to be in place before the change it must see
@@ -228,3 +228,63 @@ def test_sessions_an_operation_left_open_end_with_the_socket(live_client: TestCl
         ws.receive_json()
         assert engine.pool.checkedout() >= 1  # what the missed ends left
     assert none_held(engine.pool)
+
+
+@pytest.fixture
+def impatient(settings: Settings):  # type: ignore[no-untyped-def]
+    """An app whose pool gives up after 2 s: a leak of connections fails its operation at
+    once instead of stalling the whole event loop on a checkout."""
+    from backend.db.engine import make_engine
+
+    e = make_engine(settings.database_url, pool_timeout=2)
+    s = Settings(database_url=settings.database_url, secret=SECRET, clock=CLOCK,
+                 sweep_interval_s=0, live_poll_s=POLL_S)
+    with TestClient(create_app(s, e)) as c:
+        yield c, e
+    e.dispose()
+
+
+def _within(seconds: float, work):  # type: ignore[no-untyped-def]
+    """work() in a thread; its result, or a failure when it has not answered in time (a
+    websocket receive waits for ever)."""
+    import threading
+
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(work()), daemon=True)
+    t.start()
+    t.join(seconds)
+    assert out, f"no answer in {seconds} s"
+    return out[0]
+
+
+def test_a_query_of_many_loaded_fields_answers_over_a_websocket(impatient, api: Api) -> None:  # type: ignore[no-untyped-def]
+    # Each object's loaded fields resolve in tasks of their own: with a session per task, the
+    # 63 categories' parents and departments took a connection each, and waited for ever
+    # once the pool was empty.
+    q = "{ eventCategories { code parent { code } department { code } } }"
+    live_client, engine = impatient
+    want = api.post(q, as_user="admin")["data"]
+    with live_client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init",
+                      "payload": {"authorization": f"Bearer {api.token('admin')}"}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        for k in range(3):
+            ws.send_json({"id": str(k), "type": "subscribe", "payload": {"query": q}})
+            m = _within(10, ws.receive_json)
+            assert m["type"] == "next" and m["payload"] == {"data": want}, json.dumps(m)[:300]
+            assert _within(10, ws.receive_json) == {"id": str(k), "type": "complete"}
+        assert none_held(engine.pool)
+
+
+def test_results_with_loaded_fields_hold_no_connection(impatient, api: Api) -> None:  # type: ignore[no-untyped-def]
+    many = ("subscription { eventChanged { id township { code } grid { code } category { code }"
+            " assignee { username } department { code } } }")
+    live_client, engine = impatient
+    code = pick(api, self_handleable=False)["code"]  # no agent's task: other tests count those
+    with subscribed(live_client, api.token("dispatcher"), many) as ws:
+        for i in range(20):  # more results than the pool has connections
+            e = report(api, "agent", code, 118.3031 + i * 0.0002, 36.8181,
+                       acknowledgeDuplicate=True)
+            m = _within(10, ws.receive_json)
+            assert m["payload"]["data"]["eventChanged"]["id"] == e["event"]["id"], m
+        assert none_held(engine.pool)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -77,38 +77,59 @@ class Context:
 Info = _Info[Context, None]
 
 
+@dataclass(eq=False)  # a set's member, by identity
+class _Work:
+    """One operation's session and loaders, shared by the tasks its fields resolve in."""
+    session: Session | None = None
+    loaders: dict = field(default_factory=dict)
+
+
+# The operation a task works for: set where the operation begins (Pipeline.on_operation), and
+# inherited by the tasks graphql-core starts for its fields (each with a copy of the context).
+_WORK: ContextVar[_Work | None] = ContextVar("wangge_operation", default=None)
+
+
 class LiveContext(Context):
     """A websocket's context (subscriptions). It lives as long as the connection, whose
-    operations run side by side as asyncio tasks: each task reads through a session and
-    loaders of its own, ended after each result is sent (`end_task`), so that no database
-    connection is held while a subscription waits and no loader answers from an earlier
-    result."""
+    operations run side by side as asyncio tasks: each operation reads through a session and
+    loaders of its own (with the tasks it starts for its fields), ended after each result is
+    sent (`end_task`), so that no database connection is held while a subscription waits and
+    no loader answers from an earlier result."""
 
     def __init__(self, sessions: Callable[[], Session], settings: Settings, token: str | None,
                  hub: Any) -> None:
         self._sessions = sessions
-        self._tasks: dict[Any, tuple[Session, dict]] = {}
+        self._works: set[_Work] = set()
         self.hub = hub  # backend.live.Hub
         self.connection_params: dict | None = None  # graphql-transport-ws connection_init
         super().__init__(session=None, settings=settings, token=token)  # type: ignore[arg-type]
 
-    def _mine(self) -> tuple[Session, dict]:
-        task = asyncio.current_task()
-        if task not in self._tasks:
-            self._tasks[task] = (self._sessions(), {})
-        return self._tasks[task]
+    def begin_operation(self) -> None:
+        """The current task starts an operation: it and the tasks it starts share its work."""
+        work = _Work()
+        self._works.add(work)
+        _WORK.set(work)
+
+    def _mine(self) -> _Work:
+        work = _WORK.get()
+        if work is None or work not in self._works:  # outside an operation (the handshake)
+            self.begin_operation()
+            work = _WORK.get()
+        if work.session is None:
+            work.session, work.loaders = self._sessions(), {}
+        return work
 
     @property  # type: ignore[override]
     def session(self) -> Session:
-        return self._mine()[0]
+        return self._mine().session  # type: ignore[return-value]
 
     @session.setter
-    def session(self, _: Session) -> None:  # Context.__init__'s; sessions are per task here
+    def session(self, _: Session) -> None:  # Context.__init__'s; sessions are per operation
         pass
 
     @property  # type: ignore[override]
     def _loaders(self) -> dict:
-        return self._mine()[1]
+        return self._mine().loaders
 
     @_loaders.setter
     def _loaders(self, _: dict) -> None:
@@ -118,19 +139,28 @@ class LiveContext(Context):
         return self._sessions()
 
     def close(self, commit: bool = False) -> None:
+        """The operation is over: its session ended, it is forgotten."""
         self.end_task(commit)
+        work = _WORK.get()
+        if work is not None and work.session is None:  # else end_all ends it with the socket
+            self._works.discard(work)
 
     def end_task(self, commit: bool = True) -> None:
-        """End the current task's session (a read's transaction with COMMIT) and loaders."""
-        mine = self._tasks.pop(asyncio.current_task(), None)
-        if mine is not None:
-            Context(session=mine[0], settings=self.settings, token=None).close(commit)
+        """End the current operation's session (a read's transaction with COMMIT) and
+        loaders; what it reads next is read anew."""
+        work = _WORK.get()
+        if work is not None and work in self._works:
+            self._end(work, commit)
 
     def end_all(self) -> None:
-        """End every task's session (the connection is closed)."""
-        while self._tasks:
-            session, _ = self._tasks.popitem()[1]
-            Context(session=session, settings=self.settings, token=None).close()
+        """End every operation's session (the connection is closed)."""
+        while self._works:
+            self._end(self._works.pop(), commit=False)
+
+    def _end(self, work: _Work, commit: bool) -> None:
+        session, work.session, work.loaders = work.session, None, {}
+        if session is not None:
+            Context(session=session, settings=self.settings, token=None).close(commit)
 
     def use_connection_params(self) -> None:
         """The token of connection_init's payload (`{"authorization": "Bearer ..."}`, as

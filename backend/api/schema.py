@@ -98,6 +98,8 @@ class Pipeline(SchemaExtension):
 
     def on_operation(self):  # type: ignore[no-untyped-def]
         ec = self.execution_context
+        if isinstance(ec.context, LiveContext):
+            ec.context.begin_operation()
         ec.parse_options["max_tokens"] = MAX_TOKENS
         ec.validation_rules = ec.validation_rules + _LIMIT_RULES
         done = False

@@ -181,3 +181,108 @@ def test_every_answer_has_a_code(fuzz_api: Api, kind: str, name: str, field: Any
                 failures.append(f"turn {turn} as {caller}: {json.dumps(variables)[:600]}\n"
                                 f"  -> {r.status_code} {json.dumps(bad, ensure_ascii=False)[:600]}")
     assert not failures, f"{document}\n" + "\n".join(failures[:5])
+
+
+# The same over a websocket (graphql-transport-ws: queries and mutations run there too), a
+# connection per field and caller, fewer turns (each is an operation on the socket).
+WS_TURNS = max(1, TURNS // 5)
+
+
+@pytest.mark.parametrize(("kind", "name", "field"), FIELDS, ids=[f[1] for f in FIELDS])
+def test_every_answer_over_a_websocket_has_a_code(fuzz_api: Api, kind: str, name: str,
+                                                  field: Any) -> None:
+    document = _document(kind, name, field)
+    values = Values(zlib.crc32(name.encode()) + SEED + 1)
+    failures = []
+    for caller in CALLERS:
+        with fuzz_api.client.websocket_connect("/graphql",
+                                               subprotocols=["graphql-transport-ws"]) as ws:
+            auth = {"authorization": f"Bearer {fuzz_api.token(caller)}"} if caller else {}
+            ws.send_json({"type": "connection_init", "payload": auth})
+            assert ws.receive_json()["type"] == "connection_ack"
+            for turn in range(WS_TURNS):
+                variables = {a: values.of(arg.type) for a, arg in field.args.items()}
+                ws.send_json({"id": str(turn), "type": "subscribe",
+                              "payload": {"query": document, "variables": variables}})
+                bad = []
+                while (m := ws.receive_json())["type"] != "complete":
+                    if m["type"] == "next":
+                        bad += _uncoded(m["payload"])
+                    elif m["type"] == "error":
+                        bad += [e for e in m["payload"]
+                                if (e.get("extensions") or {}).get("code") not in CODES]
+                        break
+                    else:
+                        bad.append(m)
+                        break
+                if bad:
+                    failures.append(f"turn {turn} as {caller}: {json.dumps(variables)[:600]}\n"
+                                    f"  -> {json.dumps(bad, ensure_ascii=False)[:600]}")
+    assert not failures, f"{document}\n" + "\n".join(failures[:5])
+
+
+# Photos by the multipart request spec (reportEvent's media; syncBatch's ride in its JSON and
+# have tests of their own): files of every kind where the values put a file (an image, a
+# fake, nothing, one too big).
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+FILES = [("a.png", PNG, "image/png"), ("a.jpg", b"\xff\xd8\xff\xe0" + b"\0" * 64, "image/jpeg"),
+         ("a.png", b"GIF89a not a png", "image/png"), ("a.txt", b"", "text/plain"),
+         ("a.webp", b"RIFF\0\0\0\0WEBPVP8 " + b"\0" * 32, "image/webp"),
+         ("big.png", PNG + b"\0" * (5 << 20), "image/png")]
+
+
+def _file_paths(value: Any, path: str) -> Iterator[str]:
+    """Where the values put a file ("photo.png"), as multipart map paths."""
+    if value == "photo.png":
+        yield path
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _file_paths(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _file_paths(v, f"{path}.{i}")
+
+
+def _without_files(value: Any) -> Any:
+    if value == "photo.png":
+        return None
+    if isinstance(value, dict):
+        return {k: _without_files(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_files(v) for v in value]
+    return value
+
+
+UPLOADS = [f for f in FIELDS if f[1] == "reportEvent"]
+
+
+@pytest.mark.parametrize(("kind", "name", "field"), UPLOADS, ids=[f[1] for f in UPLOADS])
+def test_every_multipart_answer_has_a_code(fuzz_api: Api, kind: str, name: str,
+                                           field: Any) -> None:
+    document = _document(kind, name, field)
+    values = Values(zlib.crc32(name.encode()) + SEED + 2)
+    rng = random.Random(SEED)
+    failures = []
+    for turn in range(TURNS * 3):
+        for caller in CALLERS:
+            variables = {a: values.of(arg.type) for a, arg in field.args.items()}
+            paths = list(_file_paths(variables, "variables"))
+            if not paths:
+                continue
+            # mostly real photos, sometimes the rest (the big one rarely: it costs 5 MiB)
+            files = {str(k): (rng.choice(FILES[:2]) if rng.random() < 0.6
+                              else rng.choice(FILES[2:] if rng.random() < 0.9 else FILES))
+                     for k in range(len(paths))}
+            headers = {"Authorization": f"Bearer {fuzz_api.token(caller)}"} if caller else {}
+            r = fuzz_api.client.post("/graphql", headers=headers, files=files, data={
+                "operations": json.dumps({"query": document,
+                                          "variables": _without_files(variables)}),
+                "map": json.dumps({str(k): [p] for k, p in enumerate(paths)})})
+            body = r.json() if r.headers.get("content-type", "").startswith(
+                "application/json") else {"status": r.status_code, "text": r.text[:300]}
+            bad = _uncoded(body) if r.status_code in (200, 400, 413) else [body]
+            if bad:
+                failures.append(f"turn {turn} as {caller}: {paths} "
+                                f"{[f[0] for f in files.values()]}\n"
+                                f"  -> {r.status_code} {json.dumps(bad, ensure_ascii=False)[:600]}")
+    assert not failures, f"{document}\n" + "\n".join(failures[:5])
