@@ -1,6 +1,7 @@
 """events: a spatial index of the open cases alone (PostGIS), for the duplicate check of a
 report: the candidates in its radius's box are the open cases, not every case ever reported
-there (in a dense block of a year's history, 70 closed rows read from the heap for none open)
+there (in a dense block of the bench's 1,000,000 cases: 74 candidates, none open, 60 heap
+pages read, 1.1 ms)
 
 Revision ID: 0009
 """
