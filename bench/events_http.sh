@@ -22,6 +22,7 @@ export TOKEN
 for s in events_bbox report_event; do  # warm every worker's connections and caches
   wrk -t2 -c8 -d3s -s "bench/wrk/$s.lua" "$url" >/dev/null
 done
+.venv/bin/python bench/machine_speed.py
 echo "== $(.venv/bin/python -c 'from backend.config import load_settings as l; print(l().database_url.split(":")[0])'), $workers worker(s), wrk 8 connections, ${secs} s"
 for s in events_bbox report_event; do  # the box first: on the table as settled
   echo "-- $s"
@@ -30,3 +31,4 @@ for s in events_bbox report_event; do  # the box first: on the table as settled
 done
 echo "== bench_events.py, 8 httpx clients"
 .venv/bin/python bench/bench_events.py --url "$url" --clients 8 --seconds "$secs"
+.venv/bin/python bench/machine_speed.py
