@@ -21,12 +21,13 @@ def mutate(info: Info, work: Callable[[], T], payload_codes: frozenset[str] = PA
     """Run `work` and commit; on an error roll everything back (nothing half-written).
     `one_statement`: work writes with one statement at most (see `writing`)."""
     session = info.context.session
-    writing(session, one_statement)
+    written = writing(session, one_statement)  # True: each statement commits by itself
     try:
         result = work()
         if one_statement and (session.new or session.dirty or session.deleted):
             raise RuntimeError("work said to write one statement left ORM changes to flush")
-        session.commit()
+        if not written:
+            session.commit()
         return result, []
     except AppError as e:
         session.rollback()

@@ -93,29 +93,43 @@ def _spatialite_engine(u: URL, **kw: object) -> Engine:
 WRITE = "wangge_write"
 
 
-def writing(session: Session, one_statement: bool = False) -> None:
+def writing(session: Session, one_statement: bool = False) -> bool:
     """Begin the session's next transaction as a writer (SQLite: BEGIN IMMEDIATE; PostgreSQL
     needs nothing). A read transaction already open (the caller's token, say) is ended.
     `one_statement`: the work writes with a single statement, atomic by itself (a report's
     case with its steps and task): on PostgreSQL it and the reads before it run as a query's
-    do (`reading`), without the BEGIN and COMMIT round trips."""
+    do (`reading`), without the BEGIN and COMMIT round trips. True when the work runs so:
+    there is then nothing to commit, and the reads after it (a payload's fields) go on in the
+    same way."""
     if session.get_bind().dialect.name != "sqlite":
         if one_statement:
-            reading(session)
-        return
+            return reading(session)
+        if _autocommit(session):  # left by an earlier one-statement write: work is atomic
+            session.commit()
+        return False
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={WRITE: True})
+    return False
 
 
-def reading(session: Session) -> None:
+def reading(session: Session) -> bool:
     """Run a read-only operation's statements (or a write of one statement, see `writing`)
     outside a transaction block on PostgreSQL (autocommit): no BEGIN and COMMIT round trips,
     and psycopg keeps its prepared statements (it forgets them at every ROLLBACK). Under READ
     COMMITTED each statement of a transaction had its own snapshot anyway. SQLite's
-    transactions cost no round trip: they stay."""
-    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+    transactions cost no round trip: they stay. True when the session now runs so."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    if not session.in_transaction():
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return True
+    return _autocommit(session)
+
+
+def _autocommit(session: Session) -> bool:
+    return session.in_transaction() and (
+        session.connection().get_execution_options().get("isolation_level") == "AUTOCOMMIT")
 
 
 def add_once(session: Session, row: object, replay: Callable[[], T | None]) -> T | None:

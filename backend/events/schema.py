@@ -366,11 +366,21 @@ class ReportEventInput:
     acknowledge_duplicate: bool = False
 
 
+async def _duplicate_of(root: ReportEventPayload, info: Info) -> Event | None:
+    # read only when selected: half the bench's reports were merged, and reading the case
+    # each time cost a round trip that few callers asked for
+    if root.duplicate_id is None:
+        return None
+    return Event.of(await info.context.loader(loaders.event).load(root.duplicate_id))
+
+
 @strawberry.type
 class ReportEventPayload:
     event: Event | None
-    duplicate_of: Event | None = strawberry.field(description="the open event this report "
-                                                              "was merged into, if it was")
+    duplicate_id: strawberry.Private[int | None]
+    duplicate_of: Event | None = strawberry.field(
+        resolver=_duplicate_of, description="the open event this report was merged into, if "
+                                            "it was")
     neighbour_grids: list[str] = strawberry.field(description="codes of grids within the "
                                                               "accuracy radius (or 30 m)")
     errors: list[UserError]
@@ -515,17 +525,15 @@ class EventsMutation:
         try:
             files = await _read_media(input.media)
         except BadInput as e:
-            return ReportEventPayload(event=None, duplicate_of=None, neighbour_grids=[],
+            return ReportEventPayload(event=None, duplicate_id=None, neighbour_grids=[],
                                       errors=[UserError(field=e.field, code=e.code,
                                                         message=e.message)])
         done, errors = mutate(info, work, one_statement=not files)
         if done is None:
-            return ReportEventPayload(event=None, duplicate_of=None, neighbour_grids=[],
+            return ReportEventPayload(event=None, duplicate_id=None, neighbour_grids=[],
                                       errors=errors)
-        return ReportEventPayload(
-            event=Event.of(done.event),
-            duplicate_of=Event.of(done.duplicate_of) if done.duplicate_of else None,
-            neighbour_grids=done.neighbours, errors=[])
+        return ReportEventPayload(event=Event.of(done.event), duplicate_id=done.duplicate_id,
+                                  neighbour_grids=done.neighbours, errors=[])
 
     @strawberry.mutation(description="Take one step of the workflow (see the README's table).")
     def transition_event(self, info: Info, id: strawberry.ID, action: EventAction,

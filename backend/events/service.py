@@ -27,7 +27,6 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -89,7 +88,7 @@ class ReportInput:
 @dataclass
 class Reported:
     event: Event | SimpleNamespace  # the case as read, or as just written (its columns)
-    duplicate_of: Event | Row | None
+    duplicate_id: int | None  # the case it was merged into
     replayed: bool = False
     neighbours: list[str] = field(default_factory=list)
 
@@ -423,11 +422,9 @@ def reported_as(session: Session, client_id: str) -> Reported | None:
     e = direct.first(session, _case_by_client_statement(d), {"client_id": client_id})
     if e is None:
         return None
-    dup = (direct.first(session, _case_row_statement(d), {"id": e.duplicate_of_id})
-           if e.duplicate_of_id else None)
     routed = direct.scalar(session, _REPORT_STEP, {"id": e.id})
     neighbours = json.loads(routed).get("neighbours", []) if routed else []
-    return Reported(e, dup, replayed=True, neighbours=neighbours)
+    return Reported(e, e.duplicate_of_id, replayed=True, neighbours=neighbours)
 
 
 @cache
@@ -536,16 +533,7 @@ def report(session: Session, caller: Caller, inp: ReportInput, now: datetime) ->
     # The payload's view of the case: its columns, and its coordinates as list rows carry them
     # (building an ORM object of 40 attributes for it cost more than a statement)
     e = SimpleNamespace(id=event_id, lon=r.lon, lat=r.lat, **v)
-    duplicate = (direct.first(session, _case_row_statement(spatial.dialect_of(session)),
-                              {"id": duplicate_id})
-                 if duplicate_id is not None else None)
-    return Reported(e, duplicate, neighbours=r.neighbours)
-
-
-@cache
-def _case_row_statement(d: spatial.Dialect) -> Select:
-    """One case as a list row: a third of an ORM get."""
-    return _rows(d).where(Event.id == bindparam("id"))
+    return Reported(e, duplicate_id, neighbours=r.neighbours)
 
 
 def _rows(d: spatial.Dialect, columns: frozenset[str] | None = None) -> Select:

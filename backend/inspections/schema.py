@@ -494,12 +494,10 @@ class InspectionsMutation:
             alarm_type=input.alarm_type, value=input.value, note=input.note,
             raised_at=input.raised_at), c.now()))
         if done is None:
-            return ReportEventPayload(event=None, duplicate_of=None, neighbour_grids=[],
+            return ReportEventPayload(event=None, duplicate_id=None, neighbour_grids=[],
                                       errors=errors)
-        return ReportEventPayload(
-            event=Event.of(done.event),
-            duplicate_of=Event.of(done.duplicate_of) if done.duplicate_of else None,
-            neighbour_grids=done.neighbours, errors=[])
+        return ReportEventPayload(event=Event.of(done.event), duplicate_id=done.duplicate_id,
+                                  neighbour_grids=done.neighbours, errors=[])
 
 
 @strawberry.input(description="An entry of the register of targets (随机抽查对象名录库).")

@@ -816,7 +816,7 @@ class AlarmInput:
 @dataclass
 class Alarmed:
     event: Event
-    duplicate_of: Event | None = None
+    duplicate_id: int | None = None  # the case it was merged into
     neighbours: list[str] = field(default_factory=list)
 
 
@@ -864,10 +864,9 @@ def ingest_alarm(session: Session, inp: AlarmInput, now: datetime) -> Alarmed:
             raise Conflict(f"clientId {inp.client_id} was already used for a different alarm",
                            "clientId")
         if old.merged:  # it joined its storm's open case
-            case = session.get(Event, old.event_id)
-            return Alarmed(case, case)
+            return Alarmed(session.get(Event, old.event_id), old.event_id)
         reported = events.reported_as(session, _report_client_id(inp.client_id))
-        return Alarmed(reported.event, reported.duplicate_of, reported.neighbours)
+        return Alarmed(reported.event, reported.duplicate_id, reported.neighbours)
     code = ALARM_CATEGORIES.get(inp.alarm_type)
     if code is None:
         raise BadInput(f"unknown alarm type {inp.alarm_type!r}: use one of "
@@ -893,7 +892,7 @@ def ingest_alarm(session: Session, inp: AlarmInput, now: datetime) -> Alarmed:
     if open_event is not None:
         alarm.event_id = open_event.id
         session.add(alarm)
-        return Alarmed(open_event, open_event)
+        return Alarmed(open_event, open_event.id)
     target = session.get(InspectionTarget, device.target_id)
     reported = events.report(session, _system_caller(session), events.ReportInput(
         client_id=_report_client_id(inp.client_id),
@@ -903,7 +902,6 @@ def ingest_alarm(session: Session, inp: AlarmInput, now: datetime) -> Alarmed:
                     + (f" {inp.note}" if inp.note else ""),
         position=Position(device.lon, device.lat)), now)
     # merged by the events' own duplicate rule into someone's open case: storm on that one
-    case = reported.duplicate_of or reported.event
-    alarm.event_id = case.id
+    alarm.event_id = reported.duplicate_id or reported.event.id
     session.add(alarm)
-    return Alarmed(reported.event, reported.duplicate_of, reported.neighbours)
+    return Alarmed(reported.event, reported.duplicate_id, reported.neighbours)

@@ -43,3 +43,23 @@ def test_sqlite_writers_that_read_first_wait_for_each_other(tmp_path: Path) -> N
     with engine.connect() as c:
         assert errors == [] and c.execute(text("SELECT n FROM counter")).scalar() == 75
     engine.dispose()
+
+
+def test_a_write_after_a_one_statement_write_is_one_transaction(engine) -> None:  # type: ignore[no-untyped-def]
+    """A one-statement write runs in autocommit on PostgreSQL and leaves the session so (for
+    the payload's reads); a write after it in the same session (a second mutation of the
+    operation) must still be one transaction, rolled back whole."""
+    with engine.begin() as c:
+        c.execute(text("CREATE TABLE writer_probe (n INTEGER)"))
+    try:
+        with make_sessionmaker(engine)() as s:
+            assert writing(s, one_statement=True) == (engine.dialect.name == "postgresql")
+            s.execute(text("INSERT INTO writer_probe VALUES (1)"))
+            assert writing(s) is False
+            s.execute(text("INSERT INTO writer_probe VALUES (2)"))
+            s.rollback()
+        with engine.connect() as c:
+            assert c.execute(text("SELECT n FROM writer_probe")).scalars().all() == [1]
+    finally:
+        with engine.begin() as c:
+            c.execute(text("DROP TABLE writer_probe"))

@@ -202,26 +202,34 @@ def test_unused_client_ids_are_uuids() -> None:
 
 REPORT_ONLY = """mutation($i: ReportEventInput!) { reportEvent(input: $i) {
   event { id status } errors { code } } }"""
+REPORT_DUPLICATE = """mutation($i: ReportEventInput!) { reportEvent(input: $i) {
+  event { id status duplicateOf { id } } duplicateOf { id status } errors { code } } }"""
 
 
 def test_a_report_is_routed_in_one_statement(api: Api, engine) -> None:  # type: ignore[no-untyped-def]
     """The grids around the point, the covering grid's agent and an open duplicate come in one
     statement; the case with its steps and task is one more on PostgreSQL (one per table on
-    SQLite, where statements cost no round trip); a merged case's payload reads its duplicate.
+    SQLite, where statements cost no round trip). A merged case's payload reads the case it
+    was merged into only when `duplicateOf` is selected.
     (The payload here is the load client's: other fields have their own loaders.)"""
     cat = pick(api, self_handleable=True)
     report(api, "agent", cat["code"], *INSIDE, acknowledgeDuplicate=True)  # warm the caches
     counter = StatementCounter(engine)
     try:
         counts = {}
-        for ack in (True, False):
+        for ack, query in ((True, REPORT_ONLY), (False, REPORT_ONLY), (False, REPORT_DUPLICATE)):
             counter.n = 0
-            r = api.post(REPORT_ONLY, {"i": report_input(cat["code"], *INSIDE,
-                                                       acknowledgeDuplicate=ack)},
+            r = api.post(query, {"i": report_input(cat["code"], *INSIDE,
+                                                   acknowledgeDuplicate=ack)},
                          as_user="agent")["data"]["reportEvent"]
-            counts[r["event"]["status"]] = counter.n
+            counts[r["event"]["status"] + ("+duplicateOf" if "duplicateOf" in r else "")] = (
+                counter.n)
+            if "duplicateOf" in r:  # the case the new one points to, read once for both
+                assert r["duplicateOf"] == {**r["event"]["duplicateOf"], "status": "DISPATCHED"}
     finally:
         counter.close()
     pg = engine.dialect.name == "postgresql"
-    # SQLite: BEGIN IMMEDIATE, the routing, the case, its steps, and the task or the duplicate
-    assert counts == ({"DISPATCHED": 2, "MERGED": 3} if pg else {"DISPATCHED": 5, "MERGED": 5})
+    # SQLite: BEGIN IMMEDIATE, the routing, the case, its steps, and the task (none if merged);
+    # the duplicate is read after the commit, in a transaction of its own (BEGIN, SELECT)
+    assert counts == ({"DISPATCHED": 2, "MERGED": 2, "MERGED+duplicateOf": 3} if pg
+                      else {"DISPATCHED": 5, "MERGED": 4, "MERGED+duplicateOf": 6})
