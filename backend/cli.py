@@ -32,10 +32,9 @@ app.command("verify-draw")(verify_draw)
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql in a browser)."""
-    import uvicorn
+    from backend.serving import serve as run
 
-    uvicorn.run("backend.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning")
+    run(host, port, workers)
 
 
 @db_app.command("upgrade")
