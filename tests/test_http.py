@@ -5,7 +5,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -19,6 +19,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_serving(base: str, log: Callable[[], str], seconds: float = 30) -> None:
+    """Until `base`/healthz answers; else the test fails with the server's output."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).text == "ok":
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    pytest.fail("server did not start: " + log())
+
+
 @pytest.fixture(scope="module")
 def server(demo_url: str) -> Iterator[str]:
     port = free_port()
@@ -27,15 +39,7 @@ def server(demo_url: str) -> Iterator[str]:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).text == "ok":
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("server did not start: " + proc.stdout.read1().decode())  # type: ignore[union-attr]
+        wait_serving(base, lambda: proc.stdout.read1().decode())  # type: ignore[union-attr]
         yield base
     finally:
         proc.terminate()

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.test_http import free_port
+from tests.test_http import free_port, wait_serving
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc")
 
@@ -62,25 +62,13 @@ def _established_per_process(port: int, pids: set[int]) -> Counter:
     return counts
 
 
-def _wait_ready(base: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).text == "ok":
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    pytest.fail("server did not start: " + log.read_text())
-
-
 @pytest.fixture(scope="module")
 def two_workers(database_url: str, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[tuple[subprocess.Popen, int]]:
     port, log = free_port(), tmp_path_factory.mktemp("serve") / "serve.log"
     proc = _start(database_url, port, log)
     try:
-        _wait_ready(f"http://127.0.0.1:{port}", proc, log)
+        wait_serving(f"http://127.0.0.1:{port}", log.read_text, 60)
         yield proc, port
     finally:
         if proc.poll() is None:
@@ -143,7 +131,11 @@ def test_a_dead_worker_is_replaced(two_workers) -> None:  # type: ignore[no-unty
 def test_sigterm_stops_every_worker(database_url: str, tmp_path: Path) -> None:
     port = free_port()
     proc = _start(database_url, port, tmp_path / "serve.log")
-    _wait_ready(f"http://127.0.0.1:{port}", proc, tmp_path / "serve.log")
+    try:
+        wait_serving(f"http://127.0.0.1:{port}", (tmp_path / "serve.log").read_text, 60)
+    except BaseException:
+        proc.kill()
+        raise
     workers = _children(proc.pid)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 0

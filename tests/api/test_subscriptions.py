@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -18,7 +17,7 @@ import websockets
 from websockets.asyncio.client import connect
 
 from fixtures import small
-from tests.test_http import free_port
+from tests.test_http import free_port, wait_serving
 
 PROTOCOL = "graphql-transport-ws"
 POLL_S = 0.1
@@ -37,15 +36,7 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
                             env=env, stdout=(out := log.open("w")), stderr=subprocess.STDOUT)
     base = f"127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://{base}/healthz", timeout=1).text == "ok":
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("server did not start: " + log.read_text())
+        wait_serving(f"http://{base}", log.read_text)
         yield base
     finally:
         proc.terminate()
