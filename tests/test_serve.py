@@ -29,16 +29,29 @@ def _start(url: str, port: int, log: Path) -> subprocess.Popen:
                             stderr=subprocess.STDOUT)
 
 
+def _stat(pid: int) -> list[str]:
+    """A live process's /proc stat fields after its name (state, ppid, ...); [] when gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
 def _children(pid: int) -> set[int]:
+    return {int(e.name) for e in Path("/proc").iterdir()
+            if e.name.isdigit() and _stat(int(e.name))[1:2] == [str(pid)]}
+
+
+def _workers(pid: int) -> set[int]:
+    """The server's workers: its children but the resource tracker (which holds no port)."""
     found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
+    for child in _children(pid):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+            found.add(child)
     return found
 
 
@@ -110,21 +123,18 @@ def test_connections_opened_at_once_spread_over_the_workers(two_workers) -> None
 
 def test_a_dead_worker_is_replaced(two_workers) -> None:  # type: ignore[no-untyped-def]
     proc, port = two_workers
-    serving = lambda: {p for p in _children(proc.pid)  # noqa: E731 - the resource tracker holds
-                       if Path(f"/proc/{p}/cmdline").read_bytes().count(b"spawn_main")  # no port
-                       and b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()}
-    before = serving()
+    before = _workers(proc.pid)
     assert len(before) == 2
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        now = serving()
+        now = _workers(proc.pid)
         if len(now) == 2 and victim not in now:
             break
         time.sleep(0.2)
     else:
-        pytest.fail(f"no worker replaced {victim}: {serving()}")
+        pytest.fail(f"no worker replaced {victim}: {_workers(proc.pid)}")
     assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30).text == "ok"
 
 
@@ -140,8 +150,7 @@ def test_sigterm_stops_every_worker(database_url: str, tmp_path: Path) -> None:
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 0
     time.sleep(0.5)
-    assert not [p for p in workers if Path(f"/proc/{p}").exists()
-                and "Z" not in (Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[:1])]
+    assert not [p for p in workers if _stat(p)[:1] not in ([], ["Z"])]  # gone, or a zombie
 
 
 def test_a_port_in_use_fails_the_start_plainly(database_url: str, tmp_path: Path) -> None:

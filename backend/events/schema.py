@@ -239,9 +239,7 @@ class Event(Node):
 
     @strawberry.field
     async def duplicate_of(self, info: Info) -> Event | None:
-        if self.row.duplicate_of_id is None:
-            return None
-        return Event.of(await info.context.loader(loaders.event).load(self.row.duplicate_of_id))
+        return await _case(info, self.row.duplicate_of_id)
 
     @strawberry.field(description="Every step, oldest first; never edited.")
     async def history(self, info: Info) -> list[EventTransition]:
@@ -366,12 +364,14 @@ class ReportEventInput:
     acknowledge_duplicate: bool = False
 
 
+async def _case(info: Info, pk: int | None) -> Event | None:
+    return None if pk is None else Event.of(await info.context.loader(loaders.event).load(pk))
+
+
 async def _duplicate_of(root: ReportEventPayload, info: Info) -> Event | None:
     # read only when selected: half the bench's reports were merged, and reading the case
     # each time cost a round trip that few callers asked for
-    if root.duplicate_id is None:
-        return None
-    return Event.of(await info.context.loader(loaders.event).load(root.duplicate_id))
+    return await _case(info, root.duplicate_id)
 
 
 @strawberry.type
